@@ -1,0 +1,1 @@
+"""The one place that knows ComfyUI's classic Python node API."""

@@ -1,0 +1,80 @@
+"""Node outputs kept across prompts, keyed by cache key and bounded by entry count and bytes."""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Entry:
+    outputs: list[list[Any]]
+    ui: dict[str, Any] | None
+    size: int
+
+
+def estimate_bytes(value: Any, _depth: int = 0) -> int:
+    """Bytes held by tensors and arrays (duck-typed via .nbytes), plus a small per-object overhead."""
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    if _depth > 6:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(estimate_bytes(v, _depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return 64 + sum(estimate_bytes(v, _depth + 1) for v in value)
+    if isinstance(value, (str, bytes)):
+        return sys.getsizeof(value)
+    return 64
+
+
+class OutputCache:
+    """LRU over whole node results. `max_entries=0` is the no-cache mode: nothing outlives its prompt."""
+
+    def __init__(self, max_entries: int = 10_000_000, max_bytes: int = 4 * 2**30) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def get(self, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, outputs: list[list[Any]], ui: dict[str, Any] | None,
+            pinned: Iterable[str] = ()) -> None:
+        if self.max_entries <= 0:
+            return
+        size = estimate_bytes(outputs)
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+        self._entries[key] = Entry(outputs, ui, size)
+        self.bytes += size
+        self._evict(set(pinned) | {key})
+
+    def _evict(self, keep: set[str]) -> None:
+        if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
+            return
+        for key in list(self._entries):
+            if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
+                return
+            if key in keep:
+                continue
+            self.bytes -= self._entries.pop(key).size
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0

@@ -1,0 +1,72 @@
+"""The narrow object a node receives as `ctx`: who it is, progress, interrupt, and runtime services."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Interrupted
+from .events import Progress
+
+
+class InterruptFlag:
+    """Set from any thread; checked by the executor between nodes and by nodes at each progress report."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class NodeContext:
+    prompt_id: str
+    node_id: str
+    display_node_id: str
+    class_type: str
+    emit: Callable[[Any], None]
+    interrupt: InterruptFlag
+    services: Mapping[str, Any] = field(default_factory=dict)
+    prompt: Mapping[str, Any] = field(default_factory=dict)
+    extra_data: Mapping[str, Any] = field(default_factory=dict)
+
+    def check_interrupted(self) -> None:
+        if self.interrupt.is_set():
+            raise Interrupted(f"interrupted at node {self.node_id} ({self.class_type})")
+
+    def progress(self, value: float, total: float, preview: Any = None) -> None:
+        """Report progress; raises Interrupted if the user asked to stop, so long loops stay stoppable."""
+        self.check_interrupted()
+        self.emit(Progress(self.prompt_id, self.display_node_id, value, total, preview))
+
+    def service(self, name: str) -> Any:
+        try:
+            return self.services[name]
+        except KeyError:
+            raise LookupError(f"runtime service {name!r} is not available to node {self.node_id}") from None
+
+
+_current: contextvars.ContextVar[NodeContext | None] = contextvars.ContextVar("nodegraph_ctx", default=None)
+
+
+def current() -> NodeContext | None:
+    """The context of the node running now; lets classic ComfyUI nodes report progress without a ctx."""
+    return _current.get()
+
+
+def bind(ctx: NodeContext | None) -> contextvars.Token:
+    return _current.set(ctx)
+
+
+def unbind(token: contextvars.Token) -> None:
+    _current.reset(token)

@@ -1,0 +1,496 @@
+"""Runs a validated prompt: incremental cache, lazy inputs, lists, expansion, blockers, async nodes.
+
+The executor sees schemas, values and events only; it knows nothing about any particular node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import traceback as tb
+import uuid
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import context as node_context
+from .cache import OutputCache
+from .context import InterruptFlag, NodeContext
+from .errors import CycleError, Interrupted, NodeError
+from .events import (Event, Executed, ExecutionCached, ExecutionError, ExecutionInterrupted, ExecutionStart,
+                     ExecutionSuccess, Executing, Sink, discard)
+from .fingerprint import Signature, digest_fingerprint, digest_literal, explain
+from .graph import LiveGraph
+from .lazy import lazy_requests, lazy_value
+from .prompt import as_link, is_link, literal
+from .registry import Registry
+from .results import ExecutionBlocker, normalize
+from .scheduler import Scheduler
+
+# Bounds that keep each event's size independent of the graph's size.
+CACHED_CHUNK = 1000
+EXECUTED_TAIL = 1000
+
+
+@dataclass
+class RunResult:
+    prompt_id: str
+    status: str  # "success" | "error" | "interrupted"
+    ui: dict[str, dict[str, Any]] = field(default_factory=dict)
+    values: dict[str, list[list[Any]]] = field(default_factory=dict)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: ExecutionError | None = None
+    interrupted: ExecutionInterrupted | None = None
+
+    def output(self, node_id: str, slot: int = 0) -> Any:
+        """The first value of a node's output slot (what a single, non-list run produced)."""
+        return self.values[node_id][slot][0]
+
+
+class _Failure(Exception):
+    def __init__(self, node_id: str, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.node_id = node_id
+        self.exc = exc
+
+
+class Executor:
+    """Long-lived: holds the output cache, node instances and last signatures across prompts."""
+
+    def __init__(self, registry: Registry, cache: OutputCache | None = None,
+                 services: Mapping[str, Any] | None = None) -> None:
+        self.registry = registry
+        self.cache = cache if cache is not None else OutputCache()
+        self.services: Mapping[str, Any] = services or {}
+        self.interrupt = InterruptFlag()
+        self.signatures: dict[str, Signature] = {}
+        self.instances: dict[tuple[str, str], Any] = {}
+
+    def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
+            sink: Sink = discard, extra_data: Mapping[str, Any] | None = None) -> RunResult:
+        """Run in a fresh event loop (one per prompt, as ComfyUI's worker does)."""
+        run = _Run(self, prompt, outputs, prompt_id or uuid.uuid4().hex, sink, extra_data or {})
+        return asyncio.run(run.execute())
+
+
+class _Run:
+    def __init__(self, executor: Executor, prompt: dict[str, dict[str, Any]], outputs: list[str], prompt_id: str,
+                 sink: Sink, extra_data: Mapping[str, Any]) -> None:
+        self.ex = executor
+        self.registry = executor.registry
+        self.graph = LiveGraph({k: {"class_type": v["class_type"], "inputs": dict(v["inputs"])}
+                                for k, v in prompt.items()})
+        self.prompt = prompt
+        self.outputs = outputs
+        self.prompt_id = prompt_id
+        self.sink = sink
+        self.extra_data = extra_data
+        self.keys: dict[str, str] = {}
+        self.sigs: dict[str, Signature] = {}
+        self.values: dict[str, list[list[Any]]] = {}
+        self.sched = Scheduler()
+        self.strong: set[tuple[str, str]] = set()
+        self.pending_expansion: dict[str, list[tuple[Any, ...]]] = {}
+        self.expansion_ui: dict[str, dict[str, Any]] = {}
+        self.executed: list[str] = []
+        self.result = RunResult(prompt_id, "success")
+
+    def emit(self, event: Event) -> None:
+        self.sink(event)
+
+    # -- keys -------------------------------------------------------------------------------------------
+
+    def key(self, root: str) -> str:
+        """Compute keys for root and its unkeyed ancestors by iterative DFS (no recursion limit).
+
+        `open_` holds the nodes on the current path, so meeting one again means a cycle, which only an
+        expansion can create (validation rejects static ones).
+        """
+        stack: list[tuple[str, bool]] = [(root, False)]
+        open_: set[str] = set()
+        while stack:
+            node, producers_done = stack.pop()
+            if node in self.keys:
+                continue
+            if producers_done:
+                open_.discard(node)
+                self._sign(node)
+                continue
+            open_.add(node)
+            stack.append((node, True))
+            for value in self.graph.nodes[node]["inputs"].values():
+                if not is_link(value):
+                    continue
+                source = as_link(value)[0]
+                if source in open_:
+                    raise CycleError([node, source, node], blame=self._blame([node, source]))
+                if source in self.graph.nodes and source not in self.keys:
+                    stack.append((source, False))
+        return self.keys[root]
+
+    def _sign(self, node: str) -> None:
+        entry = self.graph.nodes[node]
+        spec = self.registry[entry["class_type"]]
+        parts: list[tuple[str, str]] = []
+        constants: dict[str, Any] = {}
+        for name, value in sorted(entry["inputs"].items()):
+            if is_link(value):
+                source, slot = as_link(value)
+                parts.append((name, f"@{self.keys.get(source, source)}:{slot}"))
+                constants[name] = None
+            else:
+                constants[name] = literal(value)
+                parts.append((name, digest_literal(constants[name])))
+        if spec.not_idempotent:
+            parts.append(("#node", node))
+        fingerprint = ""
+        if spec.fingerprint is not None:
+            try:
+                value = spec.fingerprint({k: v for k, v in constants.items() if k in spec.inputs})
+                if inspect.isawaitable(value):
+                    value = float("nan")  # async fingerprints are awaited by nodes that need them at run time
+                fingerprint = digest_fingerprint(value)
+            except Exception:  # ComfyUI's contract: a failing IS_CHANGED means "always re-run"
+                fingerprint = digest_fingerprint(float("nan"))
+        sig = Signature(entry["class_type"], fingerprint, tuple(parts))
+        self.sigs[node] = sig
+        self.keys[node] = sig.key
+
+    # -- scheduling -------------------------------------------------------------------------------------
+
+    def add(self, root: str) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node in self.values or node in self.sched.scheduled:
+                continue
+            cached = self.ex.cache.get(self.key(node))
+            if cached is not None:
+                self._use_cached(node, cached.outputs, cached.ui)
+                continue
+            self.sched.schedule(node)
+            for producer in self._needed_producers(node):
+                self.sched.wait(node, producer)
+                stack.append(producer)
+            self.sched.release_if_free(node)
+
+    def _needed_producers(self, node: str) -> list[str]:
+        entry = self.graph.nodes[node]
+        spec = self.registry[entry["class_type"]]
+        needed = []
+        for name, value in entry["inputs"].items():
+            if not is_link(value):
+                continue
+            decl = spec.inputs.get(name)
+            if decl is not None and decl.lazy and (node, name) not in self.strong:
+                continue
+            source = as_link(value)[0]
+            if source not in self.values:
+                needed.append(source)
+        return needed
+
+    def _use_cached(self, node: str, outputs: list[list[Any]], ui: dict[str, Any] | None) -> None:
+        self.values[node] = outputs
+        self.result.nodes[node] = {"cached": True, "reason": "cached"}
+        if ui:
+            self.result.ui[node] = ui
+            self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))
+        self.sched.finished(node)
+
+    async def execute(self) -> RunResult:
+        self.ex.interrupt.clear()
+        self.emit(ExecutionStart(self.prompt_id))
+        running: set[asyncio.Task[None]] = set()
+        try:
+            cached = [n for n in self._plan_order() if self.keys[n] in self.ex.cache]
+            for start in range(0, len(cached), CACHED_CHUNK):
+                self.emit(ExecutionCached(self.prompt_id, cached[start:start + CACHED_CHUNK]))
+            for output in self.outputs:
+                self.add(output)
+            while True:
+                if self.sched.ready:
+                    node = self.sched.ready.popleft()
+                    awaiting = self._start(node)
+                    if awaiting is not None:
+                        running.add(asyncio.ensure_future(self._guard(node, awaiting)))
+                    continue
+                if running:
+                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+                    continue
+                stuck = self.sched.stuck()
+                if stuck:
+                    raise _Failure(self._blame(stuck), CycleError(stuck[:20] + stuck[:1]))
+                break
+        except _Failure as failure:
+            for task in running:
+                task.cancel()
+            self._fail(failure.node_id, failure.exc)
+            return self.result
+        finally:
+            self.ex.signatures.update(self.sigs)
+        self.emit(ExecutionSuccess(self.prompt_id))
+        return self.result
+
+    def _plan_order(self) -> list[str]:
+        seen: list[str] = []
+        stack, visited = list(self.outputs), set()
+        while stack:
+            node = stack.pop()
+            if node in visited:
+                continue
+            visited.add(node)
+            self.key(node)
+            seen.append(node)
+            stack.extend(as_link(v)[0] for v in self.graph.nodes[node]["inputs"].values() if is_link(v))
+        return seen
+
+    def _blame(self, stuck: list[str]) -> str:
+        expanded = [n for n in stuck if n in self.graph.parent]
+        return self.graph.parent[expanded[0]] if expanded else stuck[0]
+
+    async def _guard(self, node: str, awaiting: Awaitable[None]) -> None:
+        try:
+            await awaiting
+        except _Failure:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any node failure becomes an execution_error event
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise _Failure(node, exc) from exc
+
+    # -- one node ---------------------------------------------------------------------------------------
+
+    def _start(self, node: str) -> Awaitable[None] | None:
+        try:
+            return self._run_node(node)
+        except _Failure:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported as execution_error naming the node
+            raise _Failure(node, exc) from exc
+
+    def _run_node(self, node: str) -> Awaitable[None] | None:
+        if node in self.pending_expansion:
+            self._finish_expansion(node)
+            return None
+        if self.ex.interrupt.is_set():
+            raise Interrupted(f"interrupted before node {node}")
+        entry = self.graph.nodes[node]
+        spec = self.registry[entry["class_type"]]
+        lists = self._gather_inputs(node, entry, spec)
+        blocker = next((v for values in lists.values() if isinstance(values, list)
+                        for v in values if isinstance(v, ExecutionBlocker)), None)
+        if blocker is not None:
+            if blocker.message is not None:
+                raise RuntimeError(f"Execution Blocked: {blocker.message}")
+            self.values[node] = [[blocker] for _ in spec.outputs]
+            self.sched.finished(node)
+            return None
+        self.emit(Executing(self.prompt_id, node, self.graph.display_id(node)))
+        ctx = NodeContext(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], self.emit,
+                          self.ex.interrupt, self.ex.services, self.prompt, self.extra_data)
+        instance_key = (node, entry["class_type"])
+        instance = self.ex.instances.get(instance_key)
+        if instance is None:
+            instance = self.ex.instances[instance_key] = spec.make_instance()
+        if spec.check_lazy is not None:
+            requested = self._call(ctx, lambda: spec.check_lazy(instance, ctx, lazy_value(lists, spec)))
+            if inspect.isawaitable(requested):
+                return self._resume_after_lazy(node, ctx, instance, lists, requested)
+            if self._request_lazy(node, spec, requested):
+                return None
+        return self._call_over_lists(node, ctx, instance, lists)
+
+    async def _resume_after_lazy(self, node: str, ctx: NodeContext, instance: Any, lists: dict[str, Any],
+                                 requested: Awaitable[Any]) -> None:
+        names = await requested
+        spec = self.registry[self.graph.nodes[node]["class_type"]]
+        if self._request_lazy(node, spec, names):
+            return
+        awaiting = self._call_over_lists(node, ctx, instance, lists)
+        if awaiting is not None:
+            await awaiting
+
+    def _request_lazy(self, node: str, spec: Any, names: Any) -> bool:
+        inputs = self.graph.nodes[node]["inputs"]
+        wanted = lazy_requests(names, inputs, spec, self.values, self.strong, node)
+        if not wanted:
+            return False
+        for name in wanted:
+            self.strong.add((node, name))
+            source = as_link(inputs[name])[0]
+            self.sched.wait(node, source)
+            self.add(source)
+        self.sched.release_if_free(node)
+        return True
+
+    def _gather_inputs(self, node: str, entry: dict[str, Any], spec: Any) -> dict[str, Any]:
+        lists: dict[str, Any] = {}
+        for name, value in entry["inputs"].items():
+            decl = spec.inputs.get(name)
+            if decl is None and name not in spec.hidden:
+                continue
+            if is_link(value):
+                source, slot = as_link(value)
+                if decl is not None and decl.raw_link:
+                    lists[name] = [[source, slot]]
+                elif source in self.values:
+                    lists[name] = self.values[source][slot]
+                else:
+                    lists[name] = None  # a lazy input nobody asked for yet
+            else:
+                lists[name] = [literal(value)]
+        for name, token in spec.hidden.items():
+            lists[name] = [self._hidden(node, token)]
+        return lists
+
+    def _hidden(self, node: str, token: str) -> Any:
+        if token == "PROMPT":
+            return self.prompt
+        if token == "EXTRA_PNGINFO":
+            return self.extra_data.get("extra_pnginfo")
+        if token == "UNIQUE_ID":
+            return self.graph.display_id(node)
+        if token == "DYNPROMPT":
+            return self.graph
+        return None
+
+    def _call(self, ctx: NodeContext, thunk: Any) -> Any:
+        token = node_context.bind(ctx)
+        try:
+            return thunk()
+        finally:
+            node_context.unbind(token)
+
+    def _call_over_lists(self, node: str, ctx: NodeContext, instance: Any,
+                         lists: dict[str, Any]) -> Awaitable[None] | None:
+        spec = self.registry[self.graph.nodes[node]["class_type"]]
+        present = {k: v for k, v in lists.items() if v is not None}
+        if spec.input_is_list:
+            calls = [present]
+        else:
+            count = max((len(v) for v in present.values()), default=1)
+            if any(len(v) == 0 for v in present.values()):
+                count = 0
+            calls = [{k: v[min(i, len(v) - 1)] for k, v in present.items()} for i in range(count)]
+        raws = [self._call(ctx, lambda kw=kw: spec.call(instance, ctx, kw)) for kw in calls]
+        if any(inspect.isawaitable(r) for r in raws):
+            return self._finish_async(node, raws)
+        self._finish(node, raws)
+        return None
+
+    async def _finish_async(self, node: str, raws: list[Any]) -> None:
+        resolved = await asyncio.gather(*(r if inspect.isawaitable(r) else _ready(r) for r in raws))
+        self._finish(node, list(resolved))
+
+    def _finish(self, node: str, raws: list[Any]) -> None:
+        spec = self.registry[self.graph.nodes[node]["class_type"]]
+        results = [normalize(raw, len(spec.outputs)) for raw in raws]
+        ui: dict[str, list[Any]] = {}
+        for result in results:
+            for key, items in (result.ui or {}).items():
+                ui.setdefault(key, []).extend(items if isinstance(items, list) else [items])
+        expansions = [r.expand for r in results if r.expand]
+        if expansions:
+            self._expand(node, results, ui)
+            return
+        self._store(node, self._merge(spec, [r.values or () for r in results]), ui)
+
+    def _merge(self, spec: Any, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+        merged: list[list[Any]] = [[] for _ in spec.outputs]
+        for row in rows:
+            for slot, out in enumerate(spec.outputs):
+                value = row[slot] if slot < len(row) else None
+                if out.is_list and isinstance(value, (list, tuple)):
+                    merged[slot].extend(value)
+                else:
+                    merged[slot].append(value)
+        return merged
+
+    def _store(self, node: str, outputs: list[list[Any]], ui: dict[str, Any]) -> None:
+        self.values[node] = outputs
+        self.executed.append(node)
+        self.result.nodes[node] = {"cached": False,
+                                   "reason": explain(self.ex.signatures.get(node), self.sigs[node], set())}
+        self.ex.cache.put(self.keys[node], outputs, ui or None, pinned=())
+        if ui:
+            self.result.ui[node] = ui
+            self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))
+        self.sched.finished(node)
+
+    # -- expansion --------------------------------------------------------------------------------------
+
+    def _expand(self, node: str, results: list[Any], ui: dict[str, Any]) -> None:
+        added: list[str] = []
+        for result in results:
+            if result.expand:
+                added += self.graph.add_expansion(node, result.expand)
+        for new in added:
+            class_type = self.graph.nodes[new]["class_type"]
+            if class_type not in self.registry:
+                raise RuntimeError(f"expansion created node {new} of unknown type {class_type!r}")
+        for new in added:
+            self.key(new)
+        self.pending_expansion[node] = [tuple(r.values or ()) for r in results]
+        self.expansion_ui[node] = ui
+        self.sched.schedule(node)
+        targets = {as_link(v)[0] for row in self.pending_expansion[node] for v in row if is_link(v)}
+        targets |= {n for n in added if self.registry[self.graph.nodes[n]["class_type"]].output_node}
+        for target in targets:
+            if target not in self.values:
+                self.sched.wait(node, target)
+                self.add(target)
+        self.sched.release_if_free(node)
+
+    def _finish_expansion(self, node: str) -> None:
+        rows = self.pending_expansion.pop(node)
+        spec = self.registry[self.graph.nodes[node]["class_type"]]
+        merged: list[list[Any]] = [[] for _ in spec.outputs]
+        for row in rows:
+            for slot in range(len(spec.outputs)):
+                value = row[slot] if slot < len(row) else None
+                if is_link(value):
+                    source, source_slot = as_link(value)
+                    merged[slot].extend(self.values[source][source_slot])
+                else:
+                    merged[slot].append(value)
+        self._store(node, merged, self.expansion_ui.pop(node, {}))
+
+    # -- failure ----------------------------------------------------------------------------------------
+
+    def _fail(self, node_id: str, exc: BaseException) -> None:
+        entry = self.graph.nodes.get(node_id, {"class_type": ""})
+        executed = self.executed[-EXECUTED_TAIL:]
+        if isinstance(exc, Interrupted):
+            event = ExecutionInterrupted(self.prompt_id, self.graph.display_id(node_id), entry["class_type"],
+                                         executed)
+            self.result.status, self.result.interrupted = "interrupted", event
+        else:
+            event = ExecutionError(
+                self.prompt_id, self.graph.display_id(node_id), entry["class_type"], executed,
+                _message(exc), type(exc).__name__, tb.format_exception(exc)[-20:],
+                _summarize(entry.get("inputs", {})), list(self.result.ui)[-EXECUTED_TAIL:],
+                input_name=getattr(exc, "input_name", None))
+            self.result.status, self.result.error = "error", event
+        self.emit(event)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, CycleError):
+        return f"Dependency cycle created at run time: {' -> '.join(exc.cycle)}"
+    if isinstance(exc, NodeError):
+        return str(exc)
+    return str(exc) or type(exc).__name__
+
+
+def _summarize(inputs: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name, value in list(inputs.items())[:32]:
+        text = repr(value)
+        summary[name] = [text if len(text) <= 200 else text[:197] + "..."]
+    return summary
+
+
+async def _ready(value: Any) -> Any:
+    return value

@@ -1,0 +1,66 @@
+"""Cache keys: a node's key digests its class, constants, fingerprint hook and its producers' keys.
+
+Each key is computed once per node per prompt from the already-computed keys of its producers, so the
+total cost is linear in the graph's size (ComfyUI rebuilds every ancestor's signature per node).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The parts a key is made of, kept so the executor can say why a node re-ran."""
+
+    class_type: str
+    fingerprint: str
+    parts: tuple[tuple[str, str], ...]
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.class_type, self.fingerprint, self.parts], separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def digest_literal(value: Any) -> str:
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) <= 64:
+        return "=" + text
+    return "#" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def digest_fingerprint(value: Any) -> str:
+    """NaN never equals itself in ComfyUI's contract: such a node must run every time."""
+    if isinstance(value, float) and math.isnan(value):
+        return "nan:" + uuid.uuid4().hex
+    return digest_literal(value)
+
+
+def explain(old: Signature | None, new: Signature, changed_producers: set[str]) -> str:
+    """A short human reason for a node not coming from the cache."""
+    if old is None:
+        return "first run"
+    if new.fingerprint.startswith("nan:"):
+        return "always re-runs (its fingerprint changes every time)"
+    if old.class_type != new.class_type:
+        return "node class changed"
+    if old.fingerprint != new.fingerprint:
+        return "its fingerprint changed (e.g. an input file changed)"
+    before, after = dict(old.parts), dict(new.parts)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    literal_changes = [k for k in changed if not (after.get(k, "").startswith("@")
+                                                  or before.get(k, "").startswith("@"))]
+    if literal_changes:
+        return "input changed: " + ", ".join(literal_changes)
+    if changed:
+        return "upstream changed: " + ", ".join(changed)
+    return "evicted from the cache"

@@ -1,0 +1,37 @@
+"""The prompt being run, plus nodes that expanding nodes add to it while it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LiveGraph:
+    nodes: dict[str, dict[str, Any]]
+    parent: dict[str, str] = field(default_factory=dict)
+    display: dict[str, str] = field(default_factory=dict)
+
+    def display_id(self, node_id: str) -> str:
+        return self.display.get(node_id, node_id)
+
+    def real_id(self, node_id: str) -> str:
+        """The original prompt node an ephemeral node descends from (it is itself for prompt nodes)."""
+        while node_id in self.parent:
+            node_id = self.parent[node_id]
+        return node_id
+
+    def add_expansion(self, parent_id: str, subgraph: dict[str, Any]) -> list[str]:
+        added = []
+        for node_id, node in subgraph.items():
+            node_id = str(node_id)
+            if node_id in self.nodes:
+                raise ValueError(f"expansion of node {parent_id} reuses existing node id {node_id!r}")
+            if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+                raise ValueError(f"expansion of node {parent_id}: node {node_id!r} has no class_type")
+            self.nodes[node_id] = {"class_type": node["class_type"], "inputs": dict(node.get("inputs", {}))}
+            self.parent[node_id] = parent_id
+            override = node.get("override_display_id")
+            self.display[node_id] = str(override) if override else self.display_id(parent_id)
+            added.append(node_id)
+        return added

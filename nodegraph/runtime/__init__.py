@@ -1,0 +1,1 @@
+"""Services nodes reach through their context: files, devices, models. Torch is imported lazily."""

@@ -1,0 +1,55 @@
+"""Text manipulation and display."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodegraph import In, Node, Out, Result
+
+
+class StringConcat(Node):
+    """Join two strings with a separator."""
+
+    category = "utils/string"
+    inputs = {"a": In.string(""), "b": In.string(""), "separator": In.string(" ")}
+    outputs = {"STRING": Out("STRING")}
+
+    def run(self, ctx: Any, a: str, b: str, separator: str) -> str:
+        return separator.join(part for part in (a, b) if part)
+
+
+class StringReplace(Node):
+    """Replace every occurrence of a substring."""
+
+    category = "utils/string"
+    inputs = {"text": In.string("", multiline=True), "find": In.string(""), "replace": In.string("")}
+    outputs = {"STRING": Out("STRING")}
+
+    def run(self, ctx: Any, text: str, find: str, replace: str) -> str:
+        return text.replace(find, replace) if find else text
+
+
+class ToString(Node):
+    """Format any value as text."""
+
+    category = "utils/string"
+    inputs = {"value": In("*")}
+    outputs = {"STRING": Out("STRING")}
+
+    def run(self, ctx: Any, value: Any) -> str:
+        return value if isinstance(value, str) else repr(value)
+
+
+class ShowText(Node):
+    """Display text on the node in the editor, and in the run's outputs."""
+
+    category = "utils/string"
+    output_node = True
+    inputs = {"text": In.string("", force_input=True)}
+    outputs = {"STRING": Out("STRING")}
+
+    def run(self, ctx: Any, text: str) -> Result:
+        return Result((text,), ui={"text": [text]})
+
+
+NODES = [StringConcat, StringReplace, ToString, ShowText]
