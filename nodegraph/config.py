@@ -25,6 +25,7 @@ class Config:
     token: str | None = None
     max_upload_mb: int = 100
     history_limit: int = 10_000
+    out_dir: Path | None = None
 
     @property
     def input_dir(self) -> Path:
@@ -32,7 +33,7 @@ class Config:
 
     @property
     def output_dir(self) -> Path:
-        return self.base_dir / "output"
+        return self.out_dir if self.out_dir is not None else self.base_dir / "output"
 
     @property
     def temp_dir(self) -> Path:
@@ -50,7 +51,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name in ("models_dirs", "nodes_dirs"):
         items = value.split(os.pathsep) if isinstance(value, str) else value
         return tuple(Path(p).expanduser() for p in items if p)
-    if name == "base_dir":
+    if name in ("base_dir", "out_dir"):
         return Path(value).expanduser()
     if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit"):
         return int(value)

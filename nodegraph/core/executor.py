@@ -208,8 +208,8 @@ class _Run:
             for output in self.outputs:
                 self.add(output)
             while True:
-                if self.sched.ready:
-                    node = self.sched.ready.popleft()
+                node = self.sched.pop_ready()
+                if node is not None:
                     awaiting = self._start(node)
                     if awaiting is not None:
                         running.add(asyncio.ensure_future(self._guard(node, awaiting)))
@@ -317,10 +317,13 @@ class _Run:
         wanted = lazy_requests(names, inputs, spec, self.values, self.strong, node)
         if not wanted:
             return False
-        for name in wanted:
-            self.strong.add((node, name))
-            source = as_link(inputs[name])[0]
+        sources = [as_link(inputs[name])[0] for name in wanted]
+        self.strong.update((node, name) for name in wanted)
+        # Register every wait before adding any producer: a cached producer finishes at once and
+        # would otherwise release the node while other requested inputs are still missing.
+        for source in sources:
             self.sched.wait(node, source)
+        for source in sources:
             self.add(source)
         self.sched.release_if_free(node)
         return True
@@ -437,10 +440,11 @@ class _Run:
         self.sched.schedule(node)
         targets = {as_link(v)[0] for row in self.pending_expansion[node] for v in row if is_link(v)}
         targets |= {n for n in added if self.registry[self.graph.nodes[n]["class_type"]].output_node}
-        for target in targets:
-            if target not in self.values:
-                self.sched.wait(node, target)
-                self.add(target)
+        missing = [t for t in targets if t not in self.values]
+        for target in missing:
+            self.sched.wait(node, target)
+        for target in missing:
+            self.add(target)
         self.sched.release_if_free(node)
 
     def _finish_expansion(self, node: str) -> None:

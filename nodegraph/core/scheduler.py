@@ -11,6 +11,7 @@ class Scheduler:
         self.consumers: dict[str, set[str]] = {}
         self.ready: deque[str] = deque()
         self.scheduled: set[str] = set()
+        self._queued: set[str] = set()
 
     def schedule(self, node: str) -> None:
         self.scheduled.add(node)
@@ -21,8 +22,16 @@ class Scheduler:
         self.consumers.setdefault(producer, set()).add(node)
 
     def release_if_free(self, node: str) -> None:
-        if not self.waiting.get(node):
+        if not self.waiting.get(node) and node not in self._queued:
+            self._queued.add(node)
             self.ready.append(node)
+
+    def pop_ready(self) -> str | None:
+        if not self.ready:
+            return None
+        node = self.ready.popleft()
+        self._queued.discard(node)
+        return node
 
     def finished(self, node: str) -> None:
         """Mark a node done and make its consumers ready once nothing else blocks them."""
@@ -32,8 +41,7 @@ class Scheduler:
             blockers = self.waiting.get(consumer)
             if blockers is not None and node in blockers:
                 blockers.discard(node)
-                if not blockers:
-                    self.ready.append(consumer)
+                self.release_if_free(consumer)
 
     def stuck(self) -> list[str]:
         """Scheduled nodes that still wait: non-empty with nothing ready or running means a cycle."""

@@ -14,7 +14,7 @@ from .plan import find_cycle, reachable
 from .prompt import as_link, is_link, literal
 from .registry import Registry
 from .schema import In, NodeSpec
-from .types import BOOLEAN, COMBO, FLOAT, INT, STRING, compatible
+from .types import ANY, BOOLEAN, COMBO, FLOAT, INT, STRING, WIDGET_TYPES, compatible, type_set
 
 MAX_ID_LENGTH = 256
 
@@ -76,8 +76,19 @@ def _structure(raw: Any, registry: Registry) -> tuple[dict[str, dict[str, Any]],
 
 
 def _coerce(spec: In, value: Any) -> tuple[Any, str | None]:
-    """A literal converted to its input's type, or an explanation of why it cannot be."""
-    kind = spec.type
+    """A literal converted to its input's type (the first member of a union that fits), or why not."""
+    kinds = type_set(spec.type)
+    if ANY in kinds or spec.type == COMBO:
+        return value, None
+    problem = None
+    for kind in (part.strip() for part in spec.type.split(",")):  # declared order: "INT,FLOAT" keeps ints
+        coerced, problem = _coerce_one(kind, value)
+        if problem is None:
+            return coerced, None
+    return value, problem
+
+
+def _coerce_one(kind: str, value: Any) -> tuple[Any, str | None]:
     try:
         if kind == INT:
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -111,7 +122,10 @@ def _coerce(spec: In, value: Any) -> tuple[Any, str | None]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -142,13 +156,16 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
                           f"{name}, received_type({produced}) mismatch input_type({decl.type})",
                           **info, received_type=produced)]
         return []
-    if isinstance(value, list) and len(value) == 2 and not decl.is_widget:
+    if isinstance(value, list):
         info["received_value"] = value
-        return [error("bad_linked_input", f"Input '{name}' is not a valid link",
-                      "a link is [node_id_string, output_index]", **info)]
+        if len(value) == 2:
+            return [error("bad_linked_input", f"Input '{name}' is not a valid link",
+                          "a link is [node_id_string, output_index]", **info)]
+        return [error("invalid_input_type", f"Input '{name}' got a bare list",
+                      'literal lists are written {"__value__": [...]}', **info)]
     value = literal(value)
     info["received_value"] = value
-    if not decl.is_widget and not decl.force_input:
+    if not (decl.is_widget or decl.force_input or type_set(decl.type) <= WIDGET_TYPES | {ANY}):
         return [error("invalid_input_type", f"Input '{name}' needs a link from a {decl.type} output",
                       f"got the literal {_short(value)}", **info)]
     coerced, problem = _coerce(decl, value)

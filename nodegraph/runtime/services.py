@@ -1,19 +1,33 @@
-"""Builds the services mapping handed to nodes as `ctx.services`."""
+"""Builds the services mapping handed to nodes as `ctx.services`, and remembers the active one.
+
+Combo choices (files in the input folder, installed models) are listed when a schema is rendered,
+outside any node run, so `active()` gives schema callables the services of the running process.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..config import Config
+from ..config import Config, load_config
 from .files import Folders
+
+_active: dict[str, Any] | None = None
 
 
 def make_services(config: Config) -> dict[str, Any]:
-    """Services are created eagerly but cheaply; anything that imports torch does so on first use."""
+    """Create the services and make them the active ones; anything needing torch loads on first use."""
+    global _active
     services: dict[str, Any] = {"config": config, "files": Folders(config)}
     try:
         from .models import ModelManager
     except ImportError:
-        return services
-    services["models"] = ModelManager(config)
+        pass
+    else:
+        services["models"] = ModelManager(config)
+    _active = services
     return services
+
+
+def active() -> dict[str, Any]:
+    """The services of this process (created from the default config on first use)."""
+    return _active if _active is not None else make_services(load_config())

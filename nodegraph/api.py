@@ -1,0 +1,81 @@
+"""The Python API behind `nodegraph.run` and `nodegraph.validate`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .core.errors import NodeGraphError
+from .core.events import Sink, discard
+from .core.executor import RunResult
+from .core.validate import Validated
+from .session import Session
+
+_default: Session | None = None
+
+
+class RunError(NodeGraphError):
+    """A node failed or the run was interrupted; `event` is the execution_error/interrupted event."""
+
+    def __init__(self, message: str, result: RunResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class RunOutputs:
+    prompt_id: str
+    ui: dict[str, dict[str, Any]]
+    images: list[Path]
+    result: RunResult = field(repr=False)
+
+    def __getitem__(self, node_id: str) -> dict[str, Any]:
+        return self.ui[node_id]
+
+    def value(self, node_id: str, slot: int = 0) -> Any:
+        """The value a node produced on an output slot (first item of its list)."""
+        return self.result.output(node_id, slot)
+
+
+def _session(session: Session | None) -> Session:
+    global _default
+    if session is not None:
+        return session
+    if _default is None:
+        _default = Session()
+    return _default
+
+
+def image_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    files = session.services["files"]
+    return [files.resolve(item["type"], item["filename"], item.get("subfolder", ""))
+            for entry in ui.values() for item in entry.get("images", []) if isinstance(item, dict)]
+
+
+def describe_failure(result: RunResult) -> str:
+    if result.error is not None:
+        err = result.error
+        where = f"node {err.node_id} ({err.node_type})"
+        if err.input_name:
+            where += f", input '{err.input_name}'"
+        return f"{where}: {err.exception_message}"
+    if result.interrupted is not None:
+        return f"interrupted at node {result.interrupted.node_id}"
+    return result.status
+
+
+def run(workflow: Any, overrides: Mapping[str, Any] | None = None, *, session: Session | None = None,
+        sink: Sink = discard, targets: list[str] | None = None) -> RunOutputs:
+    engine = _session(session)
+    result = engine.execute(workflow, overrides, sink=sink, targets=targets)
+    if result.status != "success":
+        raise RunError(describe_failure(result), result)
+    return RunOutputs(result.prompt_id, result.ui, image_paths(engine, result.ui), result)
+
+
+def validate(workflow: Any, *, session: Session | None = None, targets: list[str] | None = None) -> Validated:
+    engine = _session(session)
+    prompt, _ = engine.load(workflow)
+    return engine.validate(prompt, targets)

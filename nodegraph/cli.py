@@ -1,0 +1,186 @@
+"""The `nodegraph` command: run | validate | nodes | serve | train | eval | compare."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import Config, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nodes-dir", action="append", default=None, metavar="DIR",
+                        help="extra folder of node plugins (repeatable)")
+    parser.add_argument("--models-dir", action="append", default=None, metavar="DIR",
+                        help="extra folder of models (repeatable), searched after models/")
+    parser.add_argument("--base-dir", default=None, help="folder holding input/, output/, temp/, user/")
+    parser.add_argument("--config", default=None, type=Path, help="JSON settings file")
+    parser.add_argument("--device", default=None, help="auto | cpu | cuda:N | mps")
+    parser.add_argument("--vram-budget", default=None, type=float, metavar="GB",
+                        help="offload models beyond this many GB of accelerator memory")
+
+
+def _config(args: argparse.Namespace, **extra: Any) -> Config:
+    return load_config(args.config, nodes_dirs=args.nodes_dir, models_dirs=args.models_dir,
+                       base_dir=args.base_dir, device=args.device, vram_budget_gb=args.vram_budget, **extra)
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        target, sep, raw = pair.partition("=")
+        if not sep or "." not in target:
+            raise SystemExit(f"nodegraph: --set expects NODE.INPUT=VALUE, got {pair!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        overrides[target] = value
+    return overrides
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .api import describe_failure, image_paths
+    from .cli_progress import ProgressBar
+    from .core.errors import NodeGraphError, PromptError
+    from .messages import validation_text
+    from .session import Session
+
+    session = Session(_config(args, out_dir=args.out, cache_entries=0 if args.no_cache else None))
+    _report_plugin_failures(session)
+    prompt: dict[str, Any] | None = None
+    try:
+        prompt, ui_workflow = session.load(args.workflow, _overrides(args.set))
+        bar = ProgressBar({k: v["class_type"] for k, v in prompt.items()}, not args.quiet)
+        try:
+            result = session.run_prompt(prompt, ui_workflow, sink=bar)
+        finally:
+            bar.close()
+    except PromptError as exc:
+        print(validation_text(exc.body, prompt), file=sys.stderr)
+        return EXIT_FAILED
+    except NodeGraphError as exc:
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if result.status != "success":
+        print(f"nodegraph: run failed at {describe_failure(result)}", file=sys.stderr)
+        return EXIT_FAILED
+    for node_id, ui in result.ui.items():
+        for text in ui.get("text", []):
+            print(f"[{node_id}] {text}")
+    for path in image_paths(session, result.ui):
+        print(path)
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .core.errors import NodeGraphError
+    from .messages import validation_text
+    from .session import Session
+
+    session = Session(_config(args))
+    try:
+        prompt, _ = session.load(args.workflow)
+    except NodeGraphError as exc:
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    checked = session.validate(prompt)
+    if not checked.ok:
+        print(validation_text(checked.body(), prompt), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"ok: {len(checked.prompt)} nodes, outputs {', '.join(checked.outputs)}")
+    return EXIT_OK
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from .core.object_info import object_info
+    from .session import Session
+
+    session = Session(_config(args))
+    if args.json:
+        info = {spec.name: object_info(spec) for spec in session.registry}
+        print(json.dumps(info, indent=1, default=str))
+    else:
+        for spec in sorted(session.registry, key=lambda s: (s.category, s.name)):
+            print(f"{spec.category:28} {spec.name:28} {spec.display_name}")
+    _report_plugin_failures(session)
+    return EXIT_OK
+
+
+def _report_plugin_failures(session: Any) -> None:
+    for failure in session.registry.failures:
+        print(f"nodegraph: plugin {failure.source} skipped: {failure.error}", file=sys.stderr)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server.main import serve
+
+    serve(_config(args, listen=args.listen, port=args.port, token=args.token))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train.cli import main as train_main
+
+    return int(train_main(args.rest) or 0)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .train.cli import main as train_main
+
+    return int(train_main(["eval", *args.rest]) or 0)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare.cli import main as compare_main
+
+    return int(compare_main(args.rest) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nodegraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a workflow (API prompt, UI workflow, or PNG carrying one)")
+    run.add_argument("workflow")
+    run.add_argument("--set", action="append", default=[], metavar="NODE.INPUT=VALUE",
+                     help="override an input; NODE is an id, a title or a unique class name")
+    run.add_argument("--out", default=None, type=Path, help="folder for saved images (default output/)")
+    run.add_argument("--no-cache", action="store_true", help="keep no node outputs between runs")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(run)
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("validate", help="check a workflow without running it")
+    check.add_argument("workflow")
+    _common(check)
+    check.set_defaults(func=cmd_validate)
+    nodes = sub.add_parser("nodes", help="list the installed nodes")
+    nodes.add_argument("--json", action="store_true", help="ComfyUI /object_info JSON")
+    _common(nodes)
+    nodes.set_defaults(func=cmd_nodes)
+    serve = sub.add_parser("serve", help="start the HTTP/websocket server and the editor")
+    serve.add_argument("--listen", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", default=None, type=int, help="port (default 8188)")
+    serve.add_argument("--token", default=None, help="bearer token required on every request")
+    _common(serve)
+    serve.set_defaults(func=cmd_serve)
+    for name, func, text in (("train", cmd_train, "train the default models (see `nodegraph train -h`)"),
+                             ("eval", cmd_eval, "evaluate the default models"),
+                             ("compare", cmd_compare, "compare diffusion, AR and hybrid")):
+        command = sub.add_parser(name, help=text, add_help=False)
+        command.add_argument("rest", nargs=argparse.REMAINDER)
+        command.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
