@@ -55,7 +55,7 @@ def spec_from_classic(cls: type, name: str, display_name: str | None = None, mod
     tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ("",) * len(types)))
     outputs = [Out(str(t), str(n), bool(is_list[i]) if i < len(is_list) else False,
                    tooltips[i] if i < len(tooltips) else "")
-               for i, (t, n) in enumerate(zip(types, names))]
+               for i, (t, n) in enumerate(zip(types, names, strict=False))]
     function = getattr(cls, "FUNCTION", None)
     if not isinstance(function, str) or not hasattr(cls, function):
         raise PluginError(f"{name}: FUNCTION must name a method of the class")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import traceback as tb
 import uuid
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -16,13 +15,26 @@ from typing import Any
 from . import context as node_context
 from .cache import OutputCache
 from .context import InterruptFlag, NodeContext
-from .errors import CycleError, Interrupted, NodeError
-from .events import (Event, Executed, ExecutionCached, ExecutionError, ExecutionInterrupted, ExecutionStart,
-                     ExecutionSuccess, Executing, Sink, discard)
-from .fingerprint import Signature, digest_fingerprint, digest_literal, explain
+from .errors import CycleError, Interrupted
+from .events import (
+    Event,
+    Executed,
+    Executing,
+    ExecutionCached,
+    ExecutionError,
+    ExecutionInterrupted,
+    ExecutionStart,
+    ExecutionSuccess,
+    Sink,
+    discard,
+)
+from .failure import failure_event
+from .fingerprint import Signature, explain
 from .graph import LiveGraph
+from .inputs import call_arguments, gather_inputs, merge_outputs
+from .keys import KeyTable
 from .lazy import lazy_requests, lazy_value
-from .prompt import as_link, is_link, literal
+from .prompt import as_link, is_link
 from .registry import Registry
 from .results import ExecutionBlocker, normalize
 from .scheduler import Scheduler
@@ -85,8 +97,10 @@ class _Run:
         self.prompt_id = prompt_id
         self.sink = sink
         self.extra_data = extra_data
-        self.keys: dict[str, str] = {}
-        self.sigs: dict[str, Signature] = {}
+        self.keytable = KeyTable(self.graph, self.registry)
+        self.keys = self.keytable.keys
+        self.sigs = self.keytable.sigs
+        self.key = self.keytable.key
         self.values: dict[str, list[list[Any]]] = {}
         self.sched = Scheduler()
         self.strong: set[tuple[str, str]] = set()
@@ -97,64 +111,6 @@ class _Run:
 
     def emit(self, event: Event) -> None:
         self.sink(event)
-
-    # -- keys -------------------------------------------------------------------------------------------
-
-    def key(self, root: str) -> str:
-        """Compute keys for root and its unkeyed ancestors by iterative DFS (no recursion limit).
-
-        `open_` holds the nodes on the current path, so meeting one again means a cycle, which only an
-        expansion can create (validation rejects static ones).
-        """
-        stack: list[tuple[str, bool]] = [(root, False)]
-        open_: set[str] = set()
-        while stack:
-            node, producers_done = stack.pop()
-            if node in self.keys:
-                continue
-            if producers_done:
-                open_.discard(node)
-                self._sign(node)
-                continue
-            open_.add(node)
-            stack.append((node, True))
-            for value in self.graph.nodes[node]["inputs"].values():
-                if not is_link(value):
-                    continue
-                source = as_link(value)[0]
-                if source in open_:
-                    raise CycleError([node, source, node], blame=self._blame([node, source]))
-                if source in self.graph.nodes and source not in self.keys:
-                    stack.append((source, False))
-        return self.keys[root]
-
-    def _sign(self, node: str) -> None:
-        entry = self.graph.nodes[node]
-        spec = self.registry[entry["class_type"]]
-        parts: list[tuple[str, str]] = []
-        constants: dict[str, Any] = {}
-        for name, value in sorted(entry["inputs"].items()):
-            if is_link(value):
-                source, slot = as_link(value)
-                parts.append((name, f"@{self.keys.get(source, source)}:{slot}"))
-                constants[name] = None
-            else:
-                constants[name] = literal(value)
-                parts.append((name, digest_literal(constants[name])))
-        if spec.not_idempotent:
-            parts.append(("#node", node))
-        fingerprint = ""
-        if spec.fingerprint is not None:
-            try:
-                value = spec.fingerprint({k: v for k, v in constants.items() if k in spec.inputs})
-                if inspect.isawaitable(value):
-                    value = float("nan")  # async fingerprints are awaited by nodes that need them at run time
-                fingerprint = digest_fingerprint(value)
-            except Exception:  # ComfyUI's contract: a failing IS_CHANGED means "always re-run"
-                fingerprint = digest_fingerprint(float("nan"))
-        sig = Signature(entry["class_type"], fingerprint, tuple(parts))
-        self.sigs[node] = sig
-        self.keys[node] = sig.key
 
     # -- scheduling -------------------------------------------------------------------------------------
 
@@ -255,7 +211,7 @@ class _Run:
             await awaiting
         except _Failure:
             raise
-        except BaseException as exc:  # noqa: BLE001 - any node failure becomes an execution_error event
+        except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise _Failure(node, exc) from exc
@@ -267,7 +223,7 @@ class _Run:
             return self._run_node(node)
         except _Failure:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported as execution_error naming the node
+        except Exception as exc:
             raise _Failure(node, exc) from exc
 
     def _run_node(self, node: str) -> Awaitable[None] | None:
@@ -278,7 +234,7 @@ class _Run:
             raise Interrupted(f"interrupted before node {node}")
         entry = self.graph.nodes[node]
         spec = self.registry[entry["class_type"]]
-        lists = self._gather_inputs(node, entry, spec)
+        lists = gather_inputs(self.graph, node, spec, self.values, self.prompt, self.extra_data)
         blocker = next((v for values in lists.values() if isinstance(values, list)
                         for v in values if isinstance(v, ExecutionBlocker)), None)
         if blocker is not None:
@@ -328,37 +284,6 @@ class _Run:
         self.sched.release_if_free(node)
         return True
 
-    def _gather_inputs(self, node: str, entry: dict[str, Any], spec: Any) -> dict[str, Any]:
-        lists: dict[str, Any] = {}
-        for name, value in entry["inputs"].items():
-            decl = spec.inputs.get(name)
-            if decl is None and name not in spec.hidden:
-                continue
-            if is_link(value):
-                source, slot = as_link(value)
-                if decl is not None and decl.raw_link:
-                    lists[name] = [[source, slot]]
-                elif source in self.values:
-                    lists[name] = self.values[source][slot]
-                else:
-                    lists[name] = None  # a lazy input nobody asked for yet
-            else:
-                lists[name] = [literal(value)]
-        for name, token in spec.hidden.items():
-            lists[name] = [self._hidden(node, token)]
-        return lists
-
-    def _hidden(self, node: str, token: str) -> Any:
-        if token == "PROMPT":
-            return self.prompt
-        if token == "EXTRA_PNGINFO":
-            return self.extra_data.get("extra_pnginfo")
-        if token == "UNIQUE_ID":
-            return self.graph.display_id(node)
-        if token == "DYNPROMPT":
-            return self.graph
-        return None
-
     def _call(self, ctx: NodeContext, thunk: Any) -> Any:
         token = node_context.bind(ctx)
         try:
@@ -369,14 +294,7 @@ class _Run:
     def _call_over_lists(self, node: str, ctx: NodeContext, instance: Any,
                          lists: dict[str, Any]) -> Awaitable[None] | None:
         spec = self.registry[self.graph.nodes[node]["class_type"]]
-        present = {k: v for k, v in lists.items() if v is not None}
-        if spec.input_is_list:
-            calls = [present]
-        else:
-            count = max((len(v) for v in present.values()), default=1)
-            if any(len(v) == 0 for v in present.values()):
-                count = 0
-            calls = [{k: v[min(i, len(v) - 1)] for k, v in present.items()} for i in range(count)]
+        calls = call_arguments(spec, lists)
         raws = [self._call(ctx, lambda kw=kw: spec.call(instance, ctx, kw)) for kw in calls]
         if any(inspect.isawaitable(r) for r in raws):
             return self._finish_async(node, raws)
@@ -398,18 +316,7 @@ class _Run:
         if expansions:
             self._expand(node, results, ui)
             return
-        self._store(node, self._merge(spec, [r.values or () for r in results]), ui)
-
-    def _merge(self, spec: Any, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-        merged: list[list[Any]] = [[] for _ in spec.outputs]
-        for row in rows:
-            for slot, out in enumerate(spec.outputs):
-                value = row[slot] if slot < len(row) else None
-                if out.is_list and isinstance(value, (list, tuple)):
-                    merged[slot].extend(value)
-                else:
-                    merged[slot].append(value)
-        return merged
+        self._store(node, merge_outputs(spec, [r.values or () for r in results]), ui)
 
     def _store(self, node: str, outputs: list[list[Any]], ui: dict[str, Any]) -> None:
         self.values[node] = outputs
@@ -461,39 +368,14 @@ class _Run:
                     merged[slot].append(value)
         self._store(node, merged, self.expansion_ui.pop(node, {}))
 
-    # -- failure ----------------------------------------------------------------------------------------
-
     def _fail(self, node_id: str, exc: BaseException) -> None:
-        entry = self.graph.nodes.get(node_id, {"class_type": ""})
-        executed = self.executed[-EXECUTED_TAIL:]
-        if isinstance(exc, Interrupted):
-            event = ExecutionInterrupted(self.prompt_id, self.graph.display_id(node_id), entry["class_type"],
-                                         executed)
+        event = failure_event(self.prompt_id, self.graph, node_id, exc, self.executed[-EXECUTED_TAIL:],
+                              list(self.result.ui)[-EXECUTED_TAIL:])
+        if isinstance(event, ExecutionInterrupted):
             self.result.status, self.result.interrupted = "interrupted", event
         else:
-            event = ExecutionError(
-                self.prompt_id, self.graph.display_id(node_id), entry["class_type"], executed,
-                _message(exc), type(exc).__name__, tb.format_exception(exc)[-20:],
-                _summarize(entry.get("inputs", {})), list(self.result.ui)[-EXECUTED_TAIL:],
-                input_name=getattr(exc, "input_name", None))
             self.result.status, self.result.error = "error", event
         self.emit(event)
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, CycleError):
-        return f"Dependency cycle created at run time: {' -> '.join(exc.cycle)}"
-    if isinstance(exc, NodeError):
-        return str(exc)
-    return str(exc) or type(exc).__name__
-
-
-def _summarize(inputs: dict[str, Any]) -> dict[str, Any]:
-    summary: dict[str, Any] = {}
-    for name, value in list(inputs.items())[:32]:
-        text = repr(value)
-        summary[name] = [text if len(text) <= 200 else text[:197] + "..."]
-    return summary
 
 
 async def _ready(value: Any) -> Any:

@@ -13,8 +13,11 @@ from .schema import NodeSpec, Out
 def _overrides(cls: type, hook: str) -> bool:
     mine = inspect.getattr_static(cls, hook, None)
     base = inspect.getattr_static(Node, hook)
-    unwrap = (lambda f: getattr(f, "__func__", f))
-    return mine is not None and unwrap(mine) is not unwrap(base)
+    return mine is not None and _unwrap(mine) is not _unwrap(base)
+
+
+def _unwrap(member: Any) -> Any:
+    return getattr(member, "__func__", member)
 
 
 def spec_from_native(cls: type[Node], name: str | None = None, display_name: str | None = None,

@@ -1,0 +1,70 @@
+"""A node's call arguments: inputs gathered as lists, hidden values, and the calls list semantics make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .graph import LiveGraph
+from .prompt import as_link, is_link, literal
+from .schema import NodeSpec
+
+
+def gather_inputs(graph: LiveGraph, node: str, spec: NodeSpec, values: Mapping[str, list[list[Any]]],
+                  prompt: Mapping[str, Any], extra_data: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input as a list of values (ComfyUI's list semantics); None for lazy inputs not evaluated yet."""
+    lists: dict[str, Any] = {}
+    for name, value in graph.nodes[node]["inputs"].items():
+        decl = spec.inputs.get(name)
+        if decl is None:
+            continue
+        if is_link(value):
+            source, slot = as_link(value)
+            if decl.raw_link:
+                lists[name] = [[source, slot]]
+            elif source in values:
+                lists[name] = values[source][slot]
+            else:
+                lists[name] = None
+        else:
+            lists[name] = [literal(value)]
+    for name, token in spec.hidden.items():
+        lists[name] = [hidden_value(graph, node, token, prompt, extra_data)]
+    return lists
+
+
+def hidden_value(graph: LiveGraph, node: str, token: str, prompt: Mapping[str, Any],
+                 extra_data: Mapping[str, Any]) -> Any:
+    if token == "PROMPT":
+        return prompt
+    if token == "EXTRA_PNGINFO":
+        return extra_data.get("extra_pnginfo")
+    if token == "UNIQUE_ID":
+        return graph.display_id(node)
+    if token == "DYNPROMPT":
+        return graph
+    return None
+
+
+def call_arguments(spec: NodeSpec, lists: dict[str, Any]) -> list[dict[str, Any]]:
+    """One kwargs dict per call: the longest list sets the count and shorter ones repeat their last item."""
+    present = {k: v for k, v in lists.items() if v is not None}
+    if spec.input_is_list:
+        return [present]
+    if any(len(v) == 0 for v in present.values()):
+        return []
+    count = max((len(v) for v in present.values()), default=1)
+    return [{k: v[min(i, len(v) - 1)] for k, v in present.items()} for i in range(count)]
+
+
+def merge_outputs(spec: NodeSpec, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Per output slot, the values of every call; list outputs are flattened."""
+    merged: list[list[Any]] = [[] for _ in spec.outputs]
+    for row in rows:
+        for slot, out in enumerate(spec.outputs):
+            value = row[slot] if slot < len(row) else None
+            if out.is_list and isinstance(value, (list, tuple)):
+                merged[slot].extend(value)
+            else:
+                merged[slot].append(value)
+    return merged

@@ -1,0 +1,80 @@
+"""Cache keys for the nodes of a running prompt, each computed once from its producers' keys."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .errors import CycleError
+from .fingerprint import Signature, digest_fingerprint, digest_literal
+from .graph import LiveGraph
+from .prompt import as_link, is_link, literal
+from .registry import Registry
+
+
+class KeyTable:
+    def __init__(self, graph: LiveGraph, registry: Registry) -> None:
+        self.graph = graph
+        self.registry = registry
+        self.keys: dict[str, str] = {}
+        self.sigs: dict[str, Signature] = {}
+
+    def __getitem__(self, node: str) -> str:
+        return self.keys[node]
+
+    def key(self, root: str) -> str:
+        """Compute keys for root and its unkeyed ancestors by iterative DFS (no recursion limit).
+
+        `open_` holds the nodes on the current path, so meeting one again means a cycle, which only an
+        expansion can create (validation rejects static ones).
+        """
+        stack: list[tuple[str, bool]] = [(root, False)]
+        open_: set[str] = set()
+        while stack:
+            node, producers_done = stack.pop()
+            if node in self.keys:
+                continue
+            if producers_done:
+                open_.discard(node)
+                self._sign(node)
+                continue
+            open_.add(node)
+            stack.append((node, True))
+            for value in self.graph.nodes[node]["inputs"].values():
+                if not is_link(value):
+                    continue
+                source = as_link(value)[0]
+                if source in open_:
+                    raise CycleError([node, source, node], blame=self.graph.parent.get(node))
+                if source in self.graph.nodes and source not in self.keys:
+                    stack.append((source, False))
+        return self.keys[root]
+
+    def _sign(self, node: str) -> None:
+        entry = self.graph.nodes[node]
+        spec = self.registry[entry["class_type"]]
+        parts: list[tuple[str, str]] = []
+        constants: dict[str, Any] = {}
+        for name, value in sorted(entry["inputs"].items()):
+            if is_link(value):
+                source, slot = as_link(value)
+                parts.append((name, f"@{self.keys.get(source, source)}:{slot}"))
+                constants[name] = None
+            else:
+                constants[name] = literal(value)
+                parts.append((name, digest_literal(constants[name])))
+        if spec.not_idempotent:
+            parts.append(("#node", node))
+        fingerprint = ""
+        if spec.fingerprint is not None:
+            try:
+                value = spec.fingerprint({k: v for k, v in constants.items() if k in spec.inputs})
+                if inspect.isawaitable(value):
+                    value = float("nan")  # async fingerprints are awaited by nodes that need them at run time
+                fingerprint = digest_fingerprint(value)
+            except Exception:  # ComfyUI's contract: a failing IS_CHANGED means "always re-run"
+                fingerprint = digest_fingerprint(float("nan"))
+        sig = Signature(entry["class_type"], fingerprint, tuple(parts))
+        self.sigs[node] = sig
+        self.keys[node] = sig.key
+
