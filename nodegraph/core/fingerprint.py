@@ -24,11 +24,18 @@ class Signature:
 
     @property
     def key(self) -> str:
-        text = json.dumps([self.class_type, self.fingerprint, self.parts], separators=(",", ":"))
+        # Separators are control characters, which repr and json always escape inside the parts.
+        text = "\x1e".join((self.class_type, self.fingerprint,
+                             "\x1f".join(f"{name}\x1d{part}" for name, part in self.parts)))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+_SCALARS = (bool, int, float, type(None))
+
+
 def digest_literal(value: Any) -> str:
+    if isinstance(value, _SCALARS) or (isinstance(value, str) and len(value) <= 64):
+        return "=" + repr(value)  # repr keeps 1, 1.0, True and "1" apart, and is far cheaper than json
     try:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError):

@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .prompt import as_link, is_link
+
 
 @dataclass
 class LiveGraph:
     nodes: dict[str, dict[str, Any]]
     parent: dict[str, str] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)
+    _links: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+
+    def links(self, node_id: str) -> list[tuple[str, str, int]]:
+        """(input name, source node, slot) for each linked input; parsed once per node per prompt."""
+        found = self._links.get(node_id)
+        if found is None:
+            found = [(name, *as_link(value)) for name, value in self.nodes[node_id]["inputs"].items()
+                     if is_link(value)]
+            self._links[node_id] = found
+        return found
 
     def display_id(self, node_id: str) -> str:
         return self.display.get(node_id, node_id)

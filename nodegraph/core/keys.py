@@ -40,10 +40,7 @@ class KeyTable:
                 continue
             open_.add(node)
             stack.append((node, True))
-            for value in self.graph.nodes[node]["inputs"].values():
-                if not is_link(value):
-                    continue
-                source = as_link(value)[0]
+            for _name, source, _slot in self.graph.links(node):
                 if source in open_:
                     raise CycleError([node, source, node], blame=self.graph.parent.get(node))
                 if source in self.graph.nodes and source not in self.keys:
