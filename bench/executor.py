@@ -10,7 +10,6 @@ engine with itself rather than with a machine-dependent absolute.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
