@@ -22,10 +22,12 @@ def validation_text(body: dict[str, Any], prompt: dict[str, Any] | None = None) 
             where = _where(node_id, entry, prompt) + (f", input '{name}'" if name else "")
             detail = err.get("details") or ""
             text = err.get("message", "")
-            if detail and detail != name:
+            # ComfyUI-style details often restate the message ("steps: ..."); show only what is new.
+            if detail and detail != name and not detail.startswith(f"{name}:") and detail not in text:
                 text = f"{text} ({detail})"
-            if "received_value" in info and info["received_value"] is not None and name:
-                text += f"; received {info['received_value']!r}"
+            received = info.get("received_value")
+            if received is not None and name and repr(received) not in text and str(received) not in text:
+                text += f"; received {received!r}"
             lines.append(f"  {where}: {text}")
     if not node_errors and error.get("details"):
         lines.append(f"  {error['details']}")
