@@ -31,17 +31,10 @@ def _config(args: argparse.Namespace, **extra: Any) -> Config:
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for pair in pairs:
-        target, sep, raw = pair.partition("=")
-        if not sep or "." not in target:
-            raise SystemExit(f"nodegraph: --set expects NODE.INPUT=VALUE, got {pair!r}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        overrides[target] = value
-    return overrides
+    """Raw `NODE.INPUT=VALUE` strings; apply_overrides reads each VALUE as JSON when it parses."""
+    from .workflow import parse_assignments
+
+    return dict(parse_assignments(pairs))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-import marshal
 import uuid
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from .failure import failure_event
 from .fingerprint import Signature, explain
 from .graph import LiveGraph
 from .inputs import call_arguments, gather_inputs, merge_outputs
-from .keys import KeyTable
+from .keys import KeyTable, PlanMemo, prompt_snapshot
 from .lazy import lazy_requests, lazy_value
 from .prompt import as_link, is_link
 from .registry import Registry
@@ -79,9 +78,7 @@ class Executor:
         self.interrupt = InterruptFlag()
         self.signatures: dict[str, Signature] = {}
         self.instances: dict[tuple[str, str], Any] = {}
-        # The last prompt's nodes and keys: an identical prompt without fingerprint hooks reuses them,
-        # so an unchanged re-run costs a dict comparison instead of hashing every node again.
-        self.last_keys: tuple[bytes, dict[str, str], dict[str, Signature], list[str]] | None = None
+        self.memo = PlanMemo()
 
     def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
             sink: Sink = discard, extra_data: Mapping[str, Any] | None = None) -> RunResult:
@@ -161,27 +158,10 @@ class _Run:
             self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))
         self.sched.finished(node)
 
-    def _reuse_keys(self, snapshot: bytes) -> list[str] | None:
-        """The last plan, if this prompt is identical to the last one (which had no fingerprint hooks)."""
-        last = self.ex.last_keys
-        if last is None or last[0] != snapshot:
-            return None
-        self.keys.update(last[1])
-        self.sigs.update(last[2])
-        return last[3]
-
-    def _remember_keys(self, snapshot: bytes, plan: list[str]) -> None:
-        prompt = self.prompt
-        if any(self.registry[n["class_type"]].fingerprint is not None for n in prompt.values()):
-            self.ex.last_keys = None  # fingerprints (file hashes...) must be asked again every prompt
-            return
-        self.ex.last_keys = (snapshot, {n: k for n, k in self.keys.items() if n in prompt},
-                             {n: g for n, g in self.sigs.items() if n in prompt}, plan)
-
     async def execute(self) -> RunResult:
         self.ex.interrupt.clear()
-        snapshot = _snapshot(self.prompt, self.outputs)
-        plan = self._reuse_keys(snapshot)
+        snapshot = prompt_snapshot(self.prompt, self.outputs)
+        plan = self.ex.memo.recall(snapshot, self.keytable)
         reused = plan is not None
         self.emit(ExecutionStart(self.prompt_id))
         running: set[asyncio.Task[None]] = set()
@@ -217,7 +197,7 @@ class _Run:
         finally:
             self.ex.signatures.update(self.sigs)
             if not reused:
-                self._remember_keys(snapshot, plan or [])
+                self.ex.memo.remember(snapshot, self.keytable, self.prompt, plan or [])
         self.emit(ExecutionSuccess(self.prompt_id))
         return self.result
 
@@ -408,14 +388,6 @@ class _Run:
         else:
             self.result.status, self.result.error = "error", event
         self.emit(event)
-
-
-def _snapshot(prompt: dict[str, Any], outputs: list[str]) -> bytes:
-    """The prompt's exact content as bytes: notices in-place edits, costs one C-level pass (marshal)."""
-    try:
-        return marshal.dumps((prompt, outputs))
-    except ValueError:  # a literal marshal cannot encode (it only knows builtin types)
-        return repr((prompt, outputs)).encode()
 
 
 async def _ready(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import marshal
 from typing import Any
 
 from .errors import CycleError
@@ -75,3 +76,33 @@ class KeyTable:
         self.sigs[node] = sig
         self.keys[node] = sig.key
 
+
+
+def prompt_snapshot(prompt: dict[str, Any], outputs: list[str]) -> bytes:
+    """The prompt's exact content as bytes: notices in-place edits, costs one C-level pass (marshal)."""
+    try:
+        return marshal.dumps((prompt, outputs))
+    except ValueError:  # a literal marshal cannot encode (it only knows builtin types)
+        return repr((prompt, outputs)).encode()
+
+
+class PlanMemo:
+    """The last prompt's keys and plan: an identical prompt without fingerprint hooks reuses them, so an
+    unchanged re-run costs one bytes comparison instead of hashing every node again."""
+
+    def __init__(self) -> None:
+        self._last: tuple[bytes, dict[str, str], dict[str, Signature], list[str]] | None = None
+
+    def recall(self, snapshot: bytes, table: KeyTable) -> list[str] | None:
+        if self._last is None or self._last[0] != snapshot:
+            return None
+        table.keys.update(self._last[1])
+        table.sigs.update(self._last[2])
+        return self._last[3]
+
+    def remember(self, snapshot: bytes, table: KeyTable, prompt: dict[str, Any], plan: list[str]) -> None:
+        if any(table.registry[n["class_type"]].fingerprint is not None for n in prompt.values()):
+            self._last = None  # fingerprints (file hashes...) must be asked again every prompt
+            return
+        self._last = (snapshot, {n: k for n, k in table.keys.items() if n in prompt},
+                      {n: g for n, g in table.sigs.items() if n in prompt}, plan)

@@ -1,0 +1,92 @@
+"""The app factory: builds the aiohttp application, its shared state (typed keys) and its lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..config import REPO_ROOT, Config
+from ..core.cache import OutputCache
+from ..core.registry import Registry
+from ..queue import JobStore, Worker
+from ..runtime.files import Folders
+from . import bodies, security
+from .routes import setup_routes
+from .state import STATE, State
+from .ws import Hub, LoopPublisher
+
+log = logging.getLogger(__name__)
+QUEUE_DB = "nodegraph_queue.sqlite3"
+
+
+def create_app(config: Config, registry: Registry | None = None, services: Mapping[str, Any] | None = None,
+               *, web_root: Path | None = None, workflows_dir: Path | None = None) -> web.Application:
+    """A ready-to-run app; the worker thread starts with the app and stops with it."""
+    if registry is None:
+        from ..plugins import build_registry
+
+        registry = build_registry(config.nodes_dirs)
+    if services is None:
+        from ..runtime.services import make_services
+
+        services = make_services(config)
+    state = State(config, registry, services, Folders(config), web_root or REPO_ROOT / "web",
+                  workflows_dir or REPO_ROOT / "workflows")
+    middlewares = [security.safe_headers, security.origin_guard(config.listen), bodies.unexpected_errors]
+    if config.token:
+        middlewares.insert(0, security.token_guard(config.token))
+    # The body bound for every route; uploads are the largest legitimate bodies.
+    app = web.Application(client_max_size=state.max_upload_bytes, middlewares=middlewares)
+    app[STATE] = state
+    setup_routes(app)
+    app.cleanup_ctx.append(_lifetime)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Open websockets would otherwise hold the shutdown until aiohttp's timeout."""
+    hub = app[STATE].hub
+    if hub is not None:
+        for client in list(hub.clients.values()):
+            await client.ws.close(code=1001, message=b"server shutdown")
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    state = app[STATE]
+    loop = asyncio.get_running_loop()
+    state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit)
+    if state.store.recovered:
+        log.warning("re-queued %d prompt(s) that were running when the server stopped",
+                    len(state.store.recovered))
+    state.hub = Hub(state.status, state.server_flags())
+    cache = OutputCache(state.config.cache_entries, state.config.cache_bytes)
+
+    def finished(prompt_id: str, entry: dict[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
+            loop.call_soon_threadsafe(_resolve, state, prompt_id, entry)
+
+    state.worker = Worker(state.store, state.registry, state.services, LoopPublisher(loop, state.hub), cache,
+                          on_finished=finished)
+    drain = asyncio.create_task(state.hub.drain())
+    state.worker.start()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(state.worker.stop)
+        drain.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drain
+        state.store.close()
+
+
+def _resolve(state: State, prompt_id: str, entry: dict[str, Any]) -> None:
+    for future in state.waiters.pop(prompt_id, []):
+        if not future.done():
+            future.set_result(entry)

@@ -1,0 +1,90 @@
+"""Converts a ComfyUI UI workflow into the API prompt the engine runs, as the frontend's graphToPrompt does.
+
+Every executable node (not muted, not bypassed, not a frontend-only Reroute/PrimitiveNode/Note, subgraph
+instances flattened) becomes `{inputs, class_type, _meta: {title}}`: its widget values by name, then its
+connected inputs as `[origin id, origin slot]` after following links through reroutes, bypassed nodes,
+primitives and subgraph boundaries. A widget value a subgraph instance shows for an inner node
+(`properties.proxyWidgets`) is that instance's value for the inner input. Inputs left pointing at a node
+that is not in the prompt (a muted one) are dropped at the end, as the frontend does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.prompt import is_link
+from ..core.registry import Registry
+from ..core.schema import NodeSpec
+from .errors import WorkflowError
+from .resolve import PRIMITIVE, REROUTE, Literal, Resolver, Scope, Source, proxy_widgets
+from .ui_model import MODE_BYPASS, MODE_NEVER, UINode, parse_workflow
+from .widgets import values_by_name, widget_order, wrap_literal
+
+NOTES = frozenset({"Note", "MarkdownNote"})
+FRONTEND_ONLY = NOTES | {REROUTE, PRIMITIVE}
+
+
+def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[str, Any]]:
+    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read."""
+    parsed = parse_workflow(workflow)
+    resolver = Resolver(parsed.subgraphs)
+    prompt: dict[str, dict[str, Any]] = {}
+    _emit(Scope(parsed.graph), resolver, registry, prompt)
+    _drop_links_to_missing(prompt)
+    return prompt
+
+
+def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]],
+          shown: dict[str, dict[str, Any]] | None = None) -> None:
+    """Add the scope's executable nodes to `prompt`; `shown` holds widget values instances show for them."""
+    shown = {} if shown is None else shown
+    for node in scope.graph.nodes.values():
+        if node.mode in (MODE_NEVER, MODE_BYPASS) or node.type in FRONTEND_ONLY:
+            continue
+        if node.type in resolver.subgraphs:
+            inner = scope.enter(node, resolver.subgraphs[node.type])
+            for node_id, widget, value in proxy_widgets(node) or []:
+                if node_id != "-1":
+                    shown.setdefault(inner.exec_id(node_id), {})[widget] = value
+            _emit(inner, resolver, registry, prompt, shown)
+            continue
+        spec = registry.get(node.type)
+        if spec is None:
+            raise _unknown(scope, node)
+        prompt[scope.exec_id(node.id)] = _api_node(scope, node, spec, resolver, shown.get(scope.exec_id(node.id)))
+
+
+def _api_node(scope: Scope, node: UINode, spec: NodeSpec, resolver: Resolver,
+              shown: dict[str, Any] | None) -> dict[str, Any]:
+    inputs = values_by_name(node, spec)
+    widgets = set(widget_order(spec))
+    # The value a subgraph instance shows for an inner widget is that instance's own (the definition is shared).
+    inputs.update({name: wrap_literal(value) for name, value in (shown or {}).items() if name in widgets})
+    for index, item in enumerate(node.inputs):
+        if item.link is None:
+            continue
+        resolved = resolver.input(scope, node, index)
+        if isinstance(resolved, Source):
+            inputs[item.name] = [resolved.node_id, resolved.slot]
+        elif isinstance(resolved, Literal) and (item.widget or item.name in widgets):
+            inputs[item.name] = wrap_literal(resolved.value)
+    return {"inputs": inputs, "class_type": node.type, "_meta": {"title": node.title or spec.display_name}}
+
+
+def _unknown(scope: Scope, node: UINode) -> WorkflowError:
+    exec_id = scope.exec_id(node.id)
+    where = f" in {scope.graph.name}" if scope.prefix else ""
+    title = f" titled '{node.title}'" if node.title else ""
+    if node.type.startswith(("workflow>", "workflow/")):
+        hint = "it is a legacy group node; convert it to a subgraph in the editor and save again"
+    else:
+        hint = "no loaded plugin provides this node type"
+    return WorkflowError(f"node {exec_id}{where}: unknown node type '{node.type}'{title} ({hint})",
+                         node_id=exec_id, node_type=node.type)
+
+
+def _drop_links_to_missing(prompt: dict[str, dict[str, Any]]) -> None:
+    for node in prompt.values():
+        inputs = node["inputs"]
+        for name in [n for n, v in inputs.items() if is_link(v) and v[0] not in prompt]:
+            del inputs[name]
