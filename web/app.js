@@ -1,0 +1,371 @@
+/** The editor application: owns the graph, view, selection and undo history, and wires the modules together. */
+
+import { Api } from './api.js';
+import { Renderer } from './canvas.js';
+import { canvasMenu, categoryItems, groupMenu, nodeMenu } from './contextmenu.js';
+import { NodeDefs, typesMatch } from './defs.js';
+import { editWidget } from './editors.js';
+import { Files } from './files.js';
+import { Graph, TITLE_H, visibleSize } from './graph.js';
+import { Interaction } from './interact.js';
+import { askText, closeMenus, showMenu, toast } from './menus.js';
+import { Panels } from './panels.js';
+import { ExecState, ImageCache, bindExecution, showValidationErrors } from './run.js';
+import { SearchBox } from './search.js';
+import { applySeedControls } from './widgets.js';
+import { graphToPrompt, loadAny, loadWorkflow, serialize } from './workflow.js';
+
+const AUTOSAVE_KEY = 'nodegraph.workflow';
+const UNDO_LIMIT = 100;
+
+export class App {
+  constructor({ canvas, panel, api = new Api() }) {
+    this.api = api;
+    this.canvas = canvas;
+    this.graph = new Graph();
+    this.defs = new NodeDefs({});
+    this.view = { scale: 1, offset: [0, 0] };
+    this.selected = new Set();
+    this.selectedGroup = null;
+    this.drag = null;
+    this.exec = new ExecState();
+    this.images = new ImageCache(() => this.requestDraw());
+    this.undoStack = [];
+    this.redoStack = [];
+    this.clipboard = null;
+    this.workflowName = 'Unsaved workflow';
+    this.renderer = new Renderer(canvas, this);
+    this.interaction = new Interaction(this, canvas);
+    this.search = new SearchBox(this);
+    this.files = new Files(this);
+    this.panels = panel ? new Panels(this, panel) : null;
+  }
+
+  async start() {
+    this.defs = new NodeDefs(await this.api.objectInfo());
+    bindExecution(this);
+    this.api.connect();
+    window.addEventListener('resize', () => { this.renderer.resize(); this.requestDraw(); });
+    this.renderer.resize();
+    const saved = localStorage.getItem(AUTOSAVE_KEY);
+    if (saved) {
+      try {
+        const { name, workflow } = JSON.parse(saved);
+        this.loadGraphJSON(workflow, name, { quiet: true });
+      } catch {
+        localStorage.removeItem(AUTOSAVE_KEY);
+      }
+    }
+    if (!this.undoStack.length) this.commit();
+    this.panels?.refresh();
+    this.requestDraw();
+  }
+
+  /** R: fetch node definitions again (new models, uploaded images) and rebuild the graph with them. */
+  async refreshDefs() {
+    try {
+      this.defs = new NodeDefs(await this.api.objectInfo());
+      this.restore(JSON.stringify(serialize(this.graph, null)));
+      toast('Node definitions refreshed');
+    } catch (err) {
+      toast(`Could not refresh node definitions: ${err.message}`, 'error');
+    }
+  }
+
+  toWorld([sx, sy]) {
+    return [sx / this.view.scale - this.view.offset[0], sy / this.view.scale - this.view.offset[1]];
+  }
+
+  toScreen([wx, wy]) {
+    return [(wx + this.view.offset[0]) * this.view.scale, (wy + this.view.offset[1]) * this.view.scale];
+  }
+
+  requestDraw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = null;
+      this.renderer.draw();
+    });
+  }
+
+  /** Record the graph as an undo step (when it changed) and autosave it. */
+  commit() {
+    const snap = JSON.stringify(serialize(this.graph, null));
+    if (snap !== this.undoStack[this.undoStack.length - 1]) {
+      this.undoStack.push(snap);
+      if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
+      this.redoStack = [];
+    }
+    try {
+      localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: serialize(this.graph, this.view) }));
+    } catch {
+      // Storage full or disabled: autosave is a convenience, the editor works without it.
+    }
+    this.requestDraw();
+  }
+
+  restore(snap) {
+    loadWorkflow(this.graph, JSON.parse(snap), this.defs);
+    this.selected = new Set([...this.selected].filter((id) => this.graph.nodes.has(id)));
+    this.requestDraw();
+  }
+
+  undo() {
+    if (this.undoStack.length < 2) return;
+    this.redoStack.push(this.undoStack.pop());
+    this.restore(this.undoStack[this.undoStack.length - 1]);
+  }
+
+  redo() {
+    const snap = this.redoStack.pop();
+    if (!snap) return;
+    this.undoStack.push(snap);
+    this.restore(snap);
+  }
+
+  /** Replace the canvas with a workflow, UI or API format; unknown node types are kept and reported. */
+  loadGraphJSON(json, name = 'Unsaved workflow', { quiet = false } = {}) {
+    try {
+      const ds = loadAny(this.graph, json, this.defs);
+      this.exec.clearRunMarks();
+      this.exec.outputs.clear();
+      this.selected = new Set();
+      this.setWorkflowName(name);
+      // The saved view is kept when the whole graph is in it on this screen; otherwise fit the graph.
+      if (ds?.offset && ds.scale) this.view = { scale: ds.scale, offset: [...ds.offset] };
+      if (!ds?.offset || !ds.scale || !this.allVisible()) this.fitView();
+      this.undoStack = [];
+      this.commit();
+      const unknown = [...new Set([...this.graph.nodes.values()]
+        .filter((n) => n.unknown && n.type !== 'PrimitiveNode').map((n) => n.type))]; // PrimitiveNode: see workflow.js
+      if (unknown.length && !quiet) toast(`Unknown node types (kept, not runnable): ${unknown.join(', ')}`, 'error');
+      return true;
+    } catch (err) {
+      toast(`Could not load workflow: ${err.message}`, 'error');
+      return false;
+    }
+  }
+
+  setWorkflowName(name) {
+    this.workflowName = name;
+    const el = document.getElementById('workflow-name');
+    if (el) el.textContent = name;
+  }
+
+  /** World bounds [x0, y0, x1, y1] of all nodes, or null for an empty graph. */
+  graphBounds() {
+    const nodes = [...this.graph.nodes.values()];
+    if (!nodes.length) return null;
+    const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + visibleSize(n)[0]]);
+    const ys = nodes.flatMap((n) => [n.pos[1] - TITLE_H, n.pos[1] - TITLE_H + visibleSize(n)[1]]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  }
+
+  allVisible() {
+    const b = this.graphBounds();
+    const r = this.canvas.getBoundingClientRect();
+    if (!b) return true;
+    const [sx0, sy0] = this.toScreen([b[0], b[1]]);
+    const [sx1, sy1] = this.toScreen([b[2], b[3]]);
+    return sx0 >= 0 && sy0 >= 0 && sx1 <= r.width && sy1 <= r.height;
+  }
+
+  fitView() {
+    const b = this.graphBounds();
+    const r = this.canvas.getBoundingClientRect();
+    if (!b || !r.width) { this.view = { scale: 1, offset: [0, 0] }; return; }
+    const [x0, y0, x1, y1] = b;
+    const scale = Math.min(1.2, Math.max(0.05, Math.min((r.width - 80) / (x1 - x0), (r.height - 80) / (y1 - y0))));
+    this.view = { scale, offset: [(r.width / scale - (x1 - x0)) / 2 - x0, (r.height / scale - (y1 - y0)) / 2 - y0] };
+  }
+
+  addNode(type, pos) {
+    const node = this.graph.addNode(type, this.defs.get(type), pos);
+    this.selected = new Set([node.id]);
+    return node;
+  }
+
+  bringToFront(node) {
+    this.graph.nodes.delete(node.id);
+    this.graph.nodes.set(node.id, node);
+  }
+
+  /** Search box at screen point `at`; the chosen node goes at world point `p`, linked to `filter`'s socket. */
+  openSearch(at, p, filter) {
+    closeMenus();
+    this.search.open(at, filter, (entry) => {
+      const node = this.addNode(entry.name, filter && !filter.fromOutput ? [p[0] - 200, p[1]] : p);
+      if (filter) this.connectToNew(filter, node);
+      this.commit();
+    });
+  }
+
+  connectToNew(filter, node) {
+    if (filter.fromOutput) {
+      const slot = node.inputs.findIndex((i) => typesMatch(filter.type, i.type));
+      if (slot >= 0) this.graph.connect(filter.node, filter.slot, node, slot);
+    } else {
+      const slot = node.outputs.findIndex((o) => typesMatch(o.type, filter.type));
+      if (slot >= 0) this.graph.connect(node, slot, filter.node, filter.slot);
+    }
+  }
+
+  closePopups() {
+    closeMenus();
+    this.search.close();
+  }
+
+  contextMenu(at, p, node, group) {
+    const items = node ? nodeMenu(this, node) : group ? groupMenu(this, group) : canvasMenu(this, at, p);
+    showMenu(items, at);
+  }
+
+  linkMenu(at, link, mid) {
+    showMenu([
+      { label: 'Add Reroute Here', action: () => this.insertReroute(link, mid) },
+      { label: 'Delete Link', action: () => { this.graph.removeLink(link.id); this.commit(); } },
+    ], at);
+  }
+
+  /** Split a link with a reroute point at world point `mid`. */
+  insertReroute(link, mid) {
+    const origin = this.graph.nodes.get(link.origin_id);
+    const target = this.graph.nodes.get(link.target_id);
+    const reroute = this.addNode('Reroute', [mid[0] - 30, mid[1] + TITLE_H / 2]);
+    this.graph.connect(origin, link.origin_slot, reroute, 0);
+    this.graph.connect(reroute, 0, target, link.target_slot);
+    this.commit();
+  }
+
+  showAddMenu(at, p) {
+    showMenu(categoryItems(this, p), at);
+  }
+
+  editWidget(node, w, kind) {
+    editWidget(this, node, w, kind);
+  }
+
+  widgetChanged(node, w, final) {
+    this.exec.errors.get(node.id)?.inputs.delete(w.name);
+    if (final) this.commit(); else this.requestDraw();
+  }
+
+  async renameNode(node) {
+    const title = await askText('Node title', node.title);
+    if (title === null) return;
+    node.title = title || node.type;
+    this.commit();
+  }
+
+  async uploadInto(node, w, file) {
+    try {
+      const res = await this.api.uploadImage(file);
+      const name = res.subfolder ? `${res.subfolder}/${res.name}` : res.name;
+      const combo = node.widget(w.uploads);
+      if (!combo.options.values.includes(name)) combo.options.values = [...combo.options.values, name];
+      combo.value = name;
+      this.images.forget(this.api.viewUrl({ filename: name, type: 'input' }));
+      this.widgetChanged(node, combo, true);
+    } catch (err) {
+      toast(`Upload failed: ${err.message}`, 'error');
+    }
+  }
+
+  selectedNodes() {
+    return [...this.selected].map((id) => this.graph.nodes.get(id)).filter(Boolean);
+  }
+
+  deleteSelected() {
+    if (this.selectedGroup) {
+      this.graph.groups = this.graph.groups.filter((g) => g !== this.selectedGroup);
+      this.selectedGroup = null;
+    }
+    for (const id of this.selected) this.graph.removeNode(id);
+    this.selected = new Set();
+    this.commit();
+  }
+
+  copy() {
+    if (!this.selected.size) return;
+    this.clipboard = this.graph.copyNodes([...this.selected]);
+    try {
+      localStorage.setItem('nodegraph.clipboard', JSON.stringify(this.clipboard));
+    } catch {
+      // The in-memory clipboard still works within this tab.
+    }
+  }
+
+  paste(at) {
+    let clip = this.clipboard;
+    if (!clip) {
+      try { clip = JSON.parse(localStorage.getItem('nodegraph.clipboard') || 'null'); } catch { clip = null; }
+    }
+    if (!clip?.nodes?.length) return;
+    const made = this.graph.pasteNodes(clip, this.defs, at);
+    this.selected = new Set(made.map((n) => n.id));
+    this.commit();
+  }
+
+  selectAll() {
+    this.selected = new Set(this.graph.nodes.keys());
+  }
+
+  /** Ctrl+B / Ctrl+M: toggle bypass (4) or mute (2) on the selection. */
+  toggleMode(mode) {
+    const nodes = this.selectedNodes();
+    const all = nodes.every((n) => n.mode === mode);
+    for (const n of nodes) n.mode = all ? 0 : mode;
+    this.commit();
+  }
+
+  toggleCollapse() {
+    for (const n of this.selectedNodes()) n.flags.collapsed = !n.flags.collapsed;
+    this.commit();
+  }
+
+  groupSelected() {
+    const nodes = this.selectedNodes();
+    if (!nodes.length) return;
+    const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + visibleSize(n)[0]]);
+    const ys = nodes.flatMap((n) => [n.pos[1] - TITLE_H, n.pos[1] - TITLE_H + visibleSize(n)[1]]);
+    const [x0, y0] = [Math.min(...xs) - 20, Math.min(...ys) - 54];
+    this.graph.groups.push({ title: 'Group', bounding: [x0, y0, Math.max(...xs) + 20 - x0, Math.max(...ys) + 20 - y0], color: '#3f789e' });
+    this.commit();
+  }
+
+  /** Convert, send, and on a 400 show each error on its node; seeds then move as their control says. */
+  async queue() {
+    const prompt = graphToPrompt(this.graph);
+    const workflow = serialize(this.graph, this.view);
+    this.exec.errors.clear();
+    // Set before sending: the run's websocket events may arrive before the POST's answer does.
+    this.exec.lastStatus = 'queued';
+    try {
+      const res = await this.api.queuePrompt(prompt, workflow);
+      this.exec.lastPromptId = res?.prompt_id;
+      for (const node of this.graph.nodes.values()) applySeedControls(node);
+      this.commit();
+      this.panels?.refreshSoon();
+    } catch (err) {
+      if (err.status === 400 && err.body) showValidationErrors(this, err.body);
+      else {
+        this.exec.lastStatus = 'error';
+        toast(`Queue failed: ${err.message}`, 'error');
+      }
+    }
+    this.updateStatus();
+    this.requestDraw();
+  }
+
+  updateStatus() {
+    const el = document.getElementById('status');
+    if (!el) return;
+    const ex = this.exec;
+    el.textContent = `${ex.lastStatus}${ex.queueRemaining ? ` · ${ex.queueRemaining} in queue` : ''}`;
+    el.className = `status ${ex.lastStatus}`;
+  }
+
+  toast(message) {
+    toast(message);
+  }
+}

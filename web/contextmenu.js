@@ -1,0 +1,56 @@
+/** The right-click menus' contents: canvas (add node by category, group, reroute), node and group. */
+
+import { MODE_BYPASS, MODE_NEVER } from './graph.js';
+import { askText } from './menus.js';
+
+/** Nested category menu; picking a node adds it at world point p. */
+export function categoryItems(app, p, tree = app.defs.categoryTree()) {
+  const subs = Object.keys(tree).filter((k) => k !== '__nodes').sort();
+  const items = subs.map((name) => ({ label: name, submenu: () => categoryItems(app, p, tree[name]) }));
+  const nodes = [...tree.__nodes].sort((a, b) => a.title.localeCompare(b.title));
+  for (const e of nodes) {
+    items.push({ label: e.title, title: e.def.description || e.name, action: () => { app.addNode(e.name, p); app.commit(); } });
+  }
+  return items;
+}
+
+export function canvasMenu(app, at, p) {
+  return [
+    { label: 'Add Node', submenu: () => categoryItems(app, p) },
+    { label: 'Search…', action: () => app.openSearch(at, p, null) },
+    null,
+    { label: 'Add Group', action: () => { app.graph.groups.push({ title: 'Group', bounding: [p[0], p[1], 400, 300], color: '#3f789e' }); app.commit(); } },
+    { label: 'Add Reroute', action: () => { app.addNode('Reroute', p); app.commit(); } },
+    { label: 'Add Note', action: () => { app.addNode('Note', p); app.commit(); } },
+    null,
+    { label: 'Paste', action: () => app.paste(p) },
+    { label: 'Select All', action: () => { app.selectAll(); app.requestDraw(); } },
+    { label: 'Fit View', action: () => { app.fitView(); app.requestDraw(); } },
+  ];
+}
+
+export function nodeMenu(app, node) {
+  return [
+    { label: 'Rename…', action: () => app.renameNode(node) },
+    { label: node.flags.collapsed ? 'Expand' : 'Collapse', action: () => app.toggleCollapse() },
+    { label: node.mode === MODE_BYPASS ? 'Remove Bypass' : 'Bypass', action: () => app.toggleMode(MODE_BYPASS) },
+    { label: node.mode === MODE_NEVER ? 'Unmute' : 'Mute', action: () => app.toggleMode(MODE_NEVER) },
+    null,
+    { label: 'Copy', action: () => app.copy() },
+    { label: 'Clone', action: () => { app.copy(); app.paste([node.pos[0] + 30, node.pos[1] + 30]); } },
+    { label: 'Group Selected', action: () => app.groupSelected() },
+    null,
+    { label: 'Remove', action: () => app.deleteSelected() },
+  ];
+}
+
+export function groupMenu(app, group) {
+  return [
+    { label: 'Rename Group…', action: async () => {
+      const t = await askText('Group title', group.title);
+      if (t !== null) { group.title = t; app.commit(); }
+    } },
+    { label: 'Select Nodes', action: () => { app.selected = new Set(app.graph.nodesInGroup(group).map((n) => n.id)); app.requestDraw(); } },
+    { label: 'Remove Group', action: () => { app.graph.groups = app.graph.groups.filter((g) => g !== group); app.commit(); } },
+  ];
+}
