@@ -6,7 +6,6 @@ The executor sees schemas, values and events only; it knows nothing about any pa
 from __future__ import annotations
 
 import asyncio
-import gc
 import inspect
 import uuid
 from collections.abc import Awaitable, Mapping
@@ -31,6 +30,7 @@ from .events import (
 )
 from .failure import failure_event
 from .fingerprint import Signature, explain
+from .gc_pause import gc_paused
 from .graph import LiveGraph
 from .inputs import call_arguments, gather_inputs, merge_outputs
 from .keys import KeyTable, PlanMemo, prompt_snapshot
@@ -50,7 +50,7 @@ class RunResult:
     prompt_id: str
     status: str  # "success" | "error" | "interrupted"
     ui: dict[str, dict[str, Any]] = field(default_factory=dict)
-    values: dict[str, list[list[Any]]] = field(default_factory=dict)
+    values: dict[str, list[list[Any]]] = field(default_factory=dict, repr=False)  # tensors: slow to repr
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: ExecutionError | None = None
     interrupted: ExecutionInterrupted | None = None
@@ -84,15 +84,8 @@ class Executor:
             sink: Sink = discard, extra_data: Mapping[str, Any] | None = None) -> RunResult:
         """Run in a fresh event loop (one per prompt, as ComfyUI's worker does)."""
         run = _Run(self, prompt, outputs, prompt_id or uuid.uuid4().hex, sink, extra_data or {})
-        # The cyclic collector rescans every live object each time it runs, which makes big graphs
-        # superlinear; the run's bookkeeping holds no cycles worth collecting until it ends.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return asyncio.run(run.execute())
-        finally:
-            if collecting:
-                gc.enable()
 
 
 class _Run:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .graph import LiveGraph
-from .prompt import as_link, is_link, literal
+from .prompt import literal
 from .schema import NodeSpec
 
 
@@ -14,20 +14,18 @@ def gather_inputs(graph: LiveGraph, node: str, spec: NodeSpec, values: Mapping[s
                   prompt: Mapping[str, Any], extra_data: Mapping[str, Any]) -> dict[str, Any]:
     """Every input as a list of values (ComfyUI's list semantics); None for lazy inputs not evaluated yet."""
     lists: dict[str, Any] = {}
+    linked = {name: (source, slot) for name, source, slot in graph.links(node)}
     for name, value in graph.nodes[node]["inputs"].items():
         decl = spec.inputs.get(name)
         if decl is None:
             continue
-        if is_link(value):
-            source, slot = as_link(value)
-            if decl.raw_link:
-                lists[name] = [[source, slot]]
-            elif source in values:
-                lists[name] = values[source][slot]
-            else:
-                lists[name] = None
-        else:
+        link = linked.get(name)
+        if link is None:
             lists[name] = [literal(value)]
+        elif decl.raw_link:
+            lists[name] = [list(link)]
+        else:
+            lists[name] = values[link[0]][link[1]] if link[0] in values else None
     for name, token in spec.hidden.items():
         lists[name] = [hidden_value(graph, node, token, prompt, extra_data)]
     return lists

@@ -9,7 +9,7 @@ from typing import Any
 from .errors import CycleError
 from .fingerprint import Signature, digest_fingerprint, digest_literal
 from .graph import LiveGraph
-from .prompt import as_link, is_link, literal
+from .prompt import literal
 from .registry import Registry
 
 
@@ -53,10 +53,11 @@ class KeyTable:
         spec = self.registry[entry["class_type"]]
         parts: list[tuple[str, str]] = []
         constants: dict[str, Any] = {}
+        linked = {name: (source, slot) for name, source, slot in self.graph.links(node)}
         for name, value in sorted(entry["inputs"].items()):
-            if is_link(value):
-                source, slot = as_link(value)
-                parts.append((name, f"@{self.keys.get(source, source)}:{slot}"))
+            link = linked.get(name)
+            if link is not None:
+                parts.append((name, f"@{self.keys.get(link[0], link[0])}:{link[1]}"))
                 constants[name] = None
             else:
                 constants[name] = literal(value)

@@ -10,6 +10,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import error
+from .gc_pause import gc_paused
 from .plan import find_cycle, reachable
 from .prompt import as_link, is_link, literal
 from .registry import Registry
@@ -234,6 +235,11 @@ def _dependent_outputs(graph: nx.DiGraph, node_id: str, outputs: Iterable[str]) 
 
 
 def validate(raw: Any, registry: Registry, targets: list[str] | None = None) -> Validated:
+    with gc_paused():
+        return _validate(raw, registry, targets)
+
+
+def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Validated:
     structured = _structure(raw, registry)
     if isinstance(structured, Validated):
         return structured
