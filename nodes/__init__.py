@@ -6,7 +6,7 @@ from importlib import import_module
 
 # Each family is its own subpackage exporting NODES; one failing family (say, a missing optional
 # dependency) must not take the others down, so each is imported on its own.
-FAMILIES = ["basic", "image"]
+FAMILIES = ["basic", "image", "autoregressive", "text", "diffusion", "controlnet", "inpaint", "mask", "hybrid"]
 
 NODES: list[type] = []
 LOAD_ERRORS: dict[str, str] = {}

@@ -40,7 +40,9 @@ class PromptError(NodeGraphError):
     """A prompt that failed validation; carries ComfyUI's `{error, node_errors}` body."""
 
     def __init__(self, body: dict[str, Any]) -> None:
-        super().__init__(body["error"]["message"])
+        error_ = body.get("error") or {}
+        details = error_.get("details") or ""
+        super().__init__(f"{error_.get('message', 'invalid prompt')}" + (f":\n{details}" if details else ""))
         self.body = body
 
 

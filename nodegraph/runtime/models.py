@@ -1,0 +1,235 @@
+"""The model manager: finds model folders by name, loads each once, keeps them across prompts, and keeps
+what sits on the accelerator under the configured memory budget (offloading to CPU, or freeing on CPU).
+
+Nodes reach it as `ctx.service("models")`. It knows nothing about diffusion or transformers: callers hand
+`load` a loader `(device, dtype) -> object`; torch is imported only when a device is first asked for.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config
+from .devices import pick_device, pick_dtype
+
+if TYPE_CHECKING:
+    import torch
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# Files a hub snapshot may bring: configs, tokenizers and safetensors weights, never pickles.
+_HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors"]
+
+
+class ModelNotFound(LookupError):
+    """No folder of that name under any models folder (nor in the Hugging Face cache)."""
+
+    def __init__(self, kind: str, name: str, searched: list[Path], available: list[str]) -> None:
+        shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "") if available else "none"
+        where = ", ".join(str(p) for p in searched) or "no models folders configured"
+        super().__init__(f"no {kind} model named {name!r}; looked in {where}; available: {shown}")
+        self.kind, self.name, self.available = kind, name, available
+
+
+@dataclass
+class _Entry:
+    key: str
+    kind: str
+    name: str
+    value: Any
+    bytes: int
+    device: str
+    loaded_at: float = field(default_factory=time.time)
+
+
+def _modules(value: Any) -> list[Any]:
+    """The torch modules inside a loaded value (a module, or a tuple/list/dict of them)."""
+    if hasattr(value, "parameters") and hasattr(value, "to"):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [m for item in value for m in _modules(item)]
+    return []
+
+
+def _size(value: Any) -> int:
+    total = 0
+    for module in _modules(value):
+        for tensor in [*module.parameters(), *module.buffers()]:
+            total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def _device_of(value: Any) -> str:
+    for module in _modules(value):
+        for tensor in module.parameters():
+            return str(tensor.device)
+    return "cpu"
+
+
+def _move(value: Any, device: Any) -> None:
+    for module in _modules(value):
+        module.to(device)
+
+
+def _hub_snapshot(name: str) -> Path | None:
+    """The local snapshot of a hub repo: from the cache, or downloaded (safetensors only) when online."""
+    try:
+        from huggingface_hub import constants, snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        return None
+    try:
+        return Path(snapshot_download(name, local_files_only=True, allow_patterns=_HUB_PATTERNS))
+    except (LocalEntryNotFoundError, ValueError, OSError):
+        pass
+    if constants.HF_HUB_OFFLINE:
+        return None
+    try:
+        return Path(snapshot_download(name, allow_patterns=_HUB_PATTERNS))
+    except (OSError, ValueError):
+        return None
+
+
+class ModelManager:
+    """Finds, loads, memoises and budgets models. Thread-safe; one per process is the normal case
+    (services.make_services creates it; combo choices reach it through `list_models`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
+        self._lock = threading.RLock()
+        self._device: torch.device | None = None
+        self.load_count = 0  # loader calls made, so callers can tell a memoised run from a fresh one
+
+    # -- device -----------------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        if self._device is None:
+            self._device = pick_device(self.config.device)
+        return self._device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return pick_dtype(self.device)
+
+    # -- finding ----------------------------------------------------------------------------------------
+
+    def roots(self, kind: str) -> list[Path]:
+        return [Path(folder) / kind for folder in self.config.models_dirs]
+
+    def list(self, kind: str) -> list[str]:
+        """Model names of one kind: sub-folders (and .safetensors files) of each models folder's <kind>/."""
+        names: dict[str, None] = {}
+        for root in self.roots(kind):
+            if not root.is_dir():
+                continue
+            for child in sorted(root.iterdir()):
+                if child.name.startswith("."):
+                    continue
+                if child.is_dir() or child.suffix == ".safetensors":
+                    names[child.name] = None
+        return list(names)
+
+    def find(self, kind: str, name: str) -> Path:
+        """The path of a named model; names are folder names, never paths that leave the models folders."""
+        if not name or "\x00" in name or name.startswith(("/", "\\")) or ".." in Path(name).parts:
+            raise ModelNotFound(kind, name, self.roots(kind), self.list(kind))
+        for root in self.roots(kind):
+            candidate = root / name
+            if candidate.exists():
+                return candidate
+        if _HUB_ID.match(name):
+            snapshot = _hub_snapshot(name)
+            if snapshot is not None:
+                return snapshot
+        raise ModelNotFound(kind, name, self.roots(kind), self.list(kind))
+
+    # -- loading ----------------------------------------------------------------------------------------
+
+    def load(self, key: str, loader: Callable[[torch.device, torch.dtype], Any], *, kind: str = "",
+             name: str = "") -> Any:
+        """The object stored under `key`, calling `loader(device, dtype)` only the first time."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                if entry.device != str(self.device) and _modules(entry.value):
+                    _move(entry.value, self.device)  # it was offloaded to make room
+                    entry.device = _device_of(entry.value)
+                    self._enforce_budget(keep=key)
+                return entry.value
+            value = loader(self.device, self.dtype)
+            self.load_count += 1
+            self._entries[key] = _Entry(key, kind or key.split("/")[0], name or key, value, _size(value),
+                                        _device_of(value))
+            self._enforce_budget(keep=key)
+            return value
+
+    def loaded(self) -> list[dict[str, Any]]:
+        """What is loaded, least recently used first."""
+        with self._lock:
+            return [{"key": e.key, "name": e.name, "kind": e.kind, "bytes": e.bytes, "device": e.device}
+                    for e in self._entries.values()]
+
+    def free(self, key: str | None = None) -> int:
+        """Forget one model (or all); returns the bytes released. Handles reload on next use."""
+        with self._lock:
+            keys = [key] if key is not None else list(self._entries)
+            released = sum(self._entries.pop(k).bytes for k in keys if k in self._entries)
+        self._release_memory()
+        return released
+
+    # -- budget -----------------------------------------------------------------------------------------
+
+    def _budget_bytes(self) -> int | None:
+        budget = self.config.vram_budget_gb
+        return None if budget is None else int(budget * 2**30)
+
+    def _enforce_budget(self, keep: str) -> None:
+        """Over budget, the least recently used models leave the device: moved to CPU from an accelerator,
+        dropped when the device is the CPU itself (there is nowhere cheaper to keep them)."""
+        limit = self._budget_bytes()
+        if limit is None:
+            return
+        here = str(self.device)
+        on_device = [e for e in self._entries.values() if e.device == here]
+        used = sum(e.bytes for e in on_device)
+        released = False
+        for entry in on_device:
+            if used <= limit:
+                break
+            if entry.key == keep:
+                continue
+            if self.device.type == "cpu":
+                del self._entries[entry.key]
+            else:
+                _move(entry.value, "cpu")
+                entry.device = "cpu"
+            used -= entry.bytes
+            released = True
+        if released:
+            self._release_memory()
+
+    def _release_memory(self) -> None:
+        gc.collect()
+        if self._device is not None and self._device.type == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+
+def list_models(kind: str) -> list[str]:
+    """Combo choices for node classes: the listing of this process's active model manager."""
+    from .services import active
+
+    return active()["models"].list(kind)

@@ -1,0 +1,115 @@
+"""ComfyUI's sampler and scheduler names, mapped onto diffusers schedulers: the one table of them.
+
+A sampler name picks a diffusers scheduler class (and its solver options); a scheduler name picks how the
+steps are spaced (timestep spacing or a sigma schedule). Names diffusers cannot honour are not offered,
+and a pair the chosen class cannot honour (e.g. ddim with karras sigmas) is refused, never substituted.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.util import find_spec
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SamplerEntry:
+    scheduler_class: str
+    options: dict[str, Any] = field(default_factory=dict)
+    requires: str | None = None  # an optional package the class needs
+
+    def available(self) -> bool:
+        return self.requires is None or find_spec(self.requires) is not None
+
+
+_SDE = {"algorithm_type": "sde-dpmsolver++"}
+_TABLE: dict[str, SamplerEntry] = {
+    "euler": SamplerEntry("EulerDiscreteScheduler"),
+    "euler_ancestral": SamplerEntry("EulerAncestralDiscreteScheduler"),
+    "heun": SamplerEntry("HeunDiscreteScheduler"),
+    "dpm_2": SamplerEntry("KDPM2DiscreteScheduler"),
+    "dpm_2_ancestral": SamplerEntry("KDPM2AncestralDiscreteScheduler"),
+    "lms": SamplerEntry("LMSDiscreteScheduler", requires="scipy"),
+    "dpmpp_sde": SamplerEntry("DPMSolverSDEScheduler", requires="torchsde"),
+    "dpmpp_2m": SamplerEntry("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_sde": SamplerEntry("DPMSolverMultistepScheduler", {**_SDE, "solver_order": 2}),
+    "dpmpp_3m_sde": SamplerEntry("DPMSolverMultistepScheduler", {**_SDE, "solver_order": 3}),
+    "ddpm": SamplerEntry("DDPMScheduler"),
+    "lcm": SamplerEntry("LCMScheduler"),
+    "deis": SamplerEntry("DEISMultistepScheduler"),
+    "ddim": SamplerEntry("DDIMScheduler"),
+    # diffusers' bh1 update turns NaN on a final step to sigma 0 (an infinite log-SNR step), so it ends at
+    # the schedule's smallest sigma instead (found by the contract test in tests/nodes/diffusion).
+    "uni_pc": SamplerEntry("UniPCMultistepScheduler", {"solver_type": "bh1", "final_sigmas_type": "sigma_min"}),
+    "uni_pc_bh2": SamplerEntry("UniPCMultistepScheduler", {"solver_type": "bh2"}),
+}
+
+# Scheduler name -> the constructor option it sets, and that option's value.
+SCHEDULES: dict[str, tuple[str, Any]] = {
+    "normal": ("timestep_spacing", "linspace"),
+    "karras": ("use_karras_sigmas", True),
+    "exponential": ("use_exponential_sigmas", True),
+    "simple": ("timestep_spacing", "trailing"),
+    "ddim_uniform": ("timestep_spacing", "leading"),
+    "beta": ("use_beta_sigmas", True),
+}
+
+SAMPLERS: dict[str, SamplerEntry] = {name: entry for name, entry in _TABLE.items() if entry.available()}
+SAMPLER_NAMES = list(SAMPLERS)
+SCHEDULER_NAMES = list(SCHEDULES)
+
+
+class UnsupportedSchedule(ValueError):
+    """The sampler's diffusers class has no such spacing or sigma schedule."""
+
+
+def scheduler_class(sampler_name: str) -> type:
+    import diffusers
+
+    return getattr(diffusers, SAMPLERS[sampler_name].scheduler_class)
+
+
+def supports(sampler_name: str, schedule: str) -> bool:
+    option = SCHEDULES[schedule][0]
+    return option in inspect.signature(scheduler_class(sampler_name).__init__).parameters
+
+
+def compatibility_problem(sampler_name: str, schedule: str) -> str | None:
+    """A message when the pair cannot run, for validation before anything loads."""
+    if sampler_name not in SAMPLERS:
+        return f"sampler {sampler_name!r} is not available; choose one of {', '.join(SAMPLER_NAMES)}"
+    if schedule not in SCHEDULES:
+        return f"scheduler {schedule!r} is not available; choose one of {', '.join(SCHEDULER_NAMES)}"
+    if not supports(sampler_name, schedule):
+        usable = [s for s in SCHEDULER_NAMES if supports(sampler_name, s)]
+        return (f"scheduler {schedule!r} cannot be used with sampler {sampler_name!r} "
+                f"(diffusers' {SAMPLERS[sampler_name].scheduler_class} has no such schedule); "
+                f"use one of {', '.join(usable)}")
+    return None
+
+
+def build_scheduler(sampler_name: str, schedule: str, model_config: dict[str, Any]) -> Any:
+    """A fresh scheduler for one sampling run, built on the model's own training-noise config."""
+    problem = compatibility_problem(sampler_name, schedule)
+    if problem:
+        raise UnsupportedSchedule(problem)
+    # Schedulers keep per-run state, so each run gets a copy of a prototype (from_config costs milliseconds).
+    return copy.deepcopy(_prototype(sampler_name, schedule, json.dumps(model_config, sort_keys=True)))
+
+
+@lru_cache(maxsize=64)
+def _prototype(sampler_name: str, schedule: str, config_json: str) -> Any:
+    model_config = json.loads(config_json)
+    entry = SAMPLERS[sampler_name]
+    option, value = SCHEDULES[schedule]
+    overrides: dict[str, Any] = dict(entry.options)
+    overrides[option] = value
+    if option != "timestep_spacing":
+        # Sigma schedules replace the spacing; keep the model's own spacing for anything else they read.
+        overrides.setdefault("timestep_spacing", model_config.get("timestep_spacing", "leading"))
+    config = {k: v for k, v in model_config.items() if not k.startswith("_")}
+    return scheduler_class(sampler_name).from_config(config, **overrides)

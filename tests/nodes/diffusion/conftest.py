@@ -1,0 +1,38 @@
+"""Fixtures for the diffusion family: tiny random SD/ControlNet folders and an engine over real services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from sd_engine import Engine, load_graphs, make_engine
+from sd_tiny import build_models
+
+from nodegraph.plugins import build_registry
+
+
+@pytest.fixture(scope="session")
+def graphs() -> Any:
+    return load_graphs()
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    # Tiny models on a shared, busy 2-core machine: one thread avoids OpenMP spin-waits that made each UNet
+    # call ~40x slower.
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("sd_models")
+    build_models(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def registry():
+    return build_registry([], use_entry_points=False)
+
+
+@pytest.fixture()
+def engine(registry, tiny_root, tmp_path) -> Engine:
+    return make_engine(registry, tiny_root, tmp_path, device="cpu")

@@ -1,0 +1,59 @@
+"""Test helpers for the diffusion family: an engine over real services, and the shipped graphs' builders."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from nodegraph.config import Config
+from nodegraph.core.executor import Executor, RunResult
+from nodegraph.core.validate import validate
+from nodegraph.runtime.services import make_services
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def load_graphs() -> Any:
+    """workflows/diffusion_graphs.py, the builders of the shipped workflows."""
+    spec = importlib.util.spec_from_file_location("diffusion_graphs", ROOT / "workflows" / "diffusion_graphs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Engine:
+    """Validate and run API prompts through the real executor, keeping the events."""
+
+    def __init__(self, registry: Any, services: dict[str, Any]) -> None:
+        self.registry, self.services = registry, services
+        self.executor = Executor(registry, services=services)
+        self.events: list[Any] = []
+        self.on_event = None
+
+    @property
+    def models(self) -> Any:
+        return self.services["models"]
+
+    def sink(self, event: Any) -> None:
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def check(self, prompt: dict[str, Any]) -> Any:
+        return validate(prompt, self.registry, None)
+
+    def run(self, prompt: dict[str, Any], fresh: bool = True) -> RunResult:
+        checked = self.check(prompt)
+        assert checked.ok, checked.body()
+        if fresh:  # a new executor: nothing cached, so every node really runs again
+            self.executor = Executor(self.registry, services=self.services)
+        self.events = []
+        return self.executor.run(checked.prompt, list(checked.prompt), sink=self.sink)
+
+    def progress(self, node: str) -> list[Any]:
+        return [e for e in self.events if e.type == "progress" and e.node == node]
+
+
+def make_engine(registry: Any, models_root: Path, base_dir: Path, **config: Any) -> Engine:
+    return Engine(registry, make_services(Config(base_dir=base_dir, models_dirs=(models_root,), **config)))
