@@ -23,11 +23,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="auto | cpu | cuda:N | mps")
     parser.add_argument("--vram-budget", default=None, type=float, metavar="GB",
                         help="offload models beyond this many GB of accelerator memory")
+    parser.add_argument("--threads", default=None, type=int, metavar="N",
+                        help="CPU threads for torch (default: torch's own choice)")
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
     return load_config(args.config, nodes_dirs=args.nodes_dir, models_dirs=args.models_dir,
-                       base_dir=args.base_dir, device=args.device, vram_budget_gb=args.vram_budget, **extra)
+                       base_dir=args.base_dir, device=args.device, vram_budget_gb=args.vram_budget,
+                       threads=args.threads, **extra)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class Config:
     max_upload_mb: int = 100
     history_limit: int = 10_000
     out_dir: Path | None = None
+    threads: int | None = None
 
     @property
     def input_dir(self) -> Path:
@@ -53,7 +54,7 @@ def _coerce(name: str, value: Any) -> Any:
         return tuple(Path(p).expanduser() for p in items if p)
     if name in ("base_dir", "out_dir"):
         return Path(value).expanduser()
-    if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit"):
+    if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit", "threads"):
         return int(value)
     if name == "vram_budget_gb":
         return float(value)

@@ -17,6 +17,10 @@ _active: dict[str, Any] | None = None
 def make_services(config: Config) -> dict[str, Any]:
     """Create the services and make them the active ones; anything needing torch loads on first use."""
     global _active
+    if config.threads:
+        import torch  # only when asked: a busy machine runs small models faster on fewer threads
+
+        torch.set_num_threads(config.threads)
     services: dict[str, Any] = {"config": config, "files": Folders(config)}
     try:
         from .models import ModelManager
