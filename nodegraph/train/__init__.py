@@ -1,0 +1,6 @@
+"""Training and evaluation of the default models nodegraph ships (models/), from synthetic shape scenes.
+
+Entry point: `python -m nodegraph.train [phase]` (see cli.py). For other code: `judge.judge` / `judge.extract`
+(pixel scorer), `dataset.ShapesDataset` / `dataset.Attributes`, `eval_prompts.load_eval_prompts`,
+`ar_layout.ArLayout` (nodegraph_ar.json). Importing this package does not import torch.
+"""

@@ -11,8 +11,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaForCau
 
 LATENT_CHANNELS = 4
 LATENT_SIZE = 16
-CODEBOOK_SIZE = 512
-VQ_EMBED_DIM = 8
+CODEBOOK_SIZE = 1024
 TEXT_WIDTH = 128
 _AUTOENCODER_CHANNELS = (16, 32, 64)
 
@@ -27,7 +26,8 @@ def build_vae() -> AutoencoderKL:
 
 def build_vq() -> VQModel:
     return VQModel(
-        in_channels=3, out_channels=3, latent_channels=VQ_EMBED_DIM, vq_embed_dim=VQ_EMBED_DIM,
+        # Same encoder/decoder as the VAE, so it can start from the VAE's weights (see train_vq.py).
+        in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, vq_embed_dim=LATENT_CHANNELS,
         num_vq_embeddings=CODEBOOK_SIZE, sample_size=64,
         down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
         block_out_channels=_AUTOENCODER_CHANNELS, layers_per_block=1, norm_num_groups=8,

@@ -14,18 +14,18 @@ import torch
 
 PHASES = ("tokenizer", "vae", "unet", "controlnet", "vq", "ar")
 # Steps per phase, sized from measured throughput so the whole run fits in ~2.5 h on 2 CPU cores.
-DEFAULT_STEPS = {"vae": 1000, "unet": 7000, "controlnet": 1500, "vq": 1000, "ar": 1600}
+DEFAULT_STEPS = {"vae": 1000, "unet": 5000, "controlnet": 1200, "vq": 300, "ar": 1100}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nodegraph.train", description=__doc__)
-    parser.add_argument("phase", nargs="?", default="all", choices=("all", *PHASES, "eval"))
+    parser.add_argument("phase", nargs="?", default="all", choices=("all", *PHASES, "eval", "curves"))
     parser.add_argument("--out", type=Path, default=Path("models"), help="where shipped models are written")
     parser.add_argument("--work", type=Path, default=Path(".train"), help="checkpoints and learning curves")
     parser.add_argument("--steps", type=int, default=None, help="override the phase's step count")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--family", default="all", choices=("all", "diffusion", "ar", "controlnet", "autoencoders"),
+    parser.add_argument("--family", default="all", choices=("all", "diffusion", "ar", "controlnet"),
                         help="what `eval` measures")
     parser.add_argument("--eval-json", type=Path, default=None, help="where `eval` writes its figures")
     return parser.parse_args(argv)
@@ -63,6 +63,11 @@ def run(phase: str, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(args.threads)
+    if args.phase == "curves":
+        from nodegraph.train.curves import all_curves
+
+        print(all_curves(args.work))
+        return 0
     if args.phase == "eval":
         from nodegraph.train.evaluate import main as evaluate_main
 

@@ -137,7 +137,7 @@ def draw_scene(attributes: Attributes, geometry: list[tuple[float, float, float]
     big = IMAGE_SIZE * _SUPERSAMPLE
     image = Image.new("RGB", (big, big), COLORS[attributes.background])
     mask = Image.new("L", (big, big), 0)
-    for shape, (cx, cy, extent) in zip(attributes.shapes, geometry):
+    for shape, (cx, cy, extent) in zip(attributes.shapes, geometry, strict=True):
         s = _SUPERSAMPLE
         poly = shape_polygon(shape.kind, cx * s, cy * s, extent * s)
         for canvas, fill in ((ImageDraw.Draw(image), COLORS[shape.color]), (ImageDraw.Draw(mask), 255)):

@@ -22,7 +22,7 @@ FIELDS = ("background", "color", "shape", "position", "size", "fully_correct")
 
 def summarize(images: list[np.ndarray], expected: list[Attributes]) -> dict[str, float]:
     """Fraction of images right on each field."""
-    verdicts = [judge(image, attributes) for image, attributes in zip(images, expected)]
+    verdicts = [judge(image, attributes) for image, attributes in zip(images, expected, strict=True)]
     return {field: float(np.mean([v[field] for v in verdicts])) for field in FIELDS}
 
 
@@ -45,3 +45,119 @@ def timed(name: str, fn: Callable[[], dict]) -> dict:
     result["seconds"] = round(time.monotonic() - started, 1)
     print(f"{name}: {result}", flush=True)
     return result
+
+
+def score_ar(model, vq, tokenizer, layout, limit: int | None = None, seed: int = 0, guidance: float = 3.0,
+             temperature: float = 1.0, top_k: int = 0, batch: int = 32) -> dict[str, float]:
+    from nodegraph.train.ar_layout import caption_ids
+    from nodegraph.train.ar_sample import sample_image_tokens
+    from nodegraph.train.batches import to_uint8
+    from nodegraph.train.train_vq import decode_indices
+
+    prompts = load_eval_prompts()[:limit]
+    images = []
+    for start in range(0, len(prompts), batch):
+        chunk = prompts[start:start + batch]
+        prefix = layout.prefix(caption_ids(tokenizer, [p.prompt for p in chunk]))
+        generator = torch.Generator().manual_seed(seed + start)
+        codes = sample_image_tokens(model, layout, prefix, guidance, temperature, top_k, generator)
+        images.extend(to_uint8(decode_indices(vq, codes)))
+    return summarize(images, [p.attributes for p in prompts])
+
+
+def score_controlnet(pipeline, controlnet, seed: int = 0, count: int = 64, guidance: float = GUIDANCE,
+                     steps: int = EVAL_STEPS, batch: int = 32) -> dict[str, float]:
+    """Mean IoU between the requested mask and the generated image's non-background pixels, on held-out
+    dataset samples (their captions and masks)."""
+    from diffusers import StableDiffusionControlNetPipeline
+
+    from nodegraph.train.batches import HELD_OUT_SEED_OFFSET, mask_to_control
+    from nodegraph.train.dataset import ShapesDataset
+    from nodegraph.train.judge import iou, shape_mask
+
+    control_pipeline = StableDiffusionControlNetPipeline(
+        vae=pipeline.vae, text_encoder=pipeline.text_encoder, tokenizer=pipeline.tokenizer, unet=pipeline.unet,
+        controlnet=controlnet, scheduler=pipeline.scheduler, safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False)
+    control_pipeline.set_progress_bar_config(disable=True)
+    dataset = ShapesDataset(seed=seed + HELD_OUT_SEED_OFFSET + 1)
+    samples = [dataset[i] for i in range(count)]
+    scores, correct = [], []
+    for start in range(0, count, batch):
+        chunk = samples[start:start + batch]
+        control = mask_to_control(np.stack([s.mask for s in chunk]))
+        result = control_pipeline([s.caption for s in chunk], image=control, num_inference_steps=steps,
+                                  guidance_scale=guidance, generator=torch.Generator().manual_seed(seed + start),
+                                  output_type="np")
+        for sample, image in zip(chunk, (result.images * 255).round().astype(np.uint8), strict=True):
+            scores.append(iou(shape_mask(image), sample.mask))
+            correct.append(judge(image, sample.attributes)["fully_correct"])
+    return {"mean_iou": float(np.mean(scores)), "fully_correct": float(np.mean(correct))}
+
+
+def evaluate_diffusion(out: Path, seed: int) -> dict:
+    from diffusers import StableDiffusionPipeline
+
+    from nodegraph.train.train_diffusion import SD_FOLDER
+    from nodegraph.train.train_vae import vae_psnr
+
+    pipeline = StableDiffusionPipeline.from_pretrained(
+        str(out / SD_FOLDER), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipeline.set_progress_bar_config(disable=True)
+    result = {"vae_psnr_db": vae_psnr(pipeline.vae, seed)}
+    result.update(score_diffusion(pipeline, seed=seed))
+    return result
+
+
+def evaluate_controlnet(out: Path, seed: int) -> dict:
+    from diffusers import ControlNetModel, StableDiffusionPipeline
+
+    from nodegraph.train.train_controlnet import CONTROLNET_FOLDER
+    from nodegraph.train.train_diffusion import SD_FOLDER
+
+    pipeline = StableDiffusionPipeline.from_pretrained(
+        str(out / SD_FOLDER), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    controlnet = ControlNetModel.from_pretrained(str(out / CONTROLNET_FOLDER))
+    return score_controlnet(pipeline, controlnet, seed)
+
+
+def evaluate_ar(out: Path, seed: int) -> dict:
+    from diffusers import VQModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from nodegraph.train.ar_layout import ArLayout
+    from nodegraph.train.train_ar import AR_FOLDER
+    from nodegraph.train.train_vq import vq_psnr
+
+    folder = out / AR_FOLDER
+    layout = ArLayout.load(folder)
+    vq = VQModel.from_pretrained(str(folder / "vq"))
+    model = AutoModelForCausalLM.from_pretrained(str(folder / "transformer")).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
+    value, used = vq_psnr(vq, seed)
+    result = {"vq_psnr_db": value, "codebook_used": used}
+    result.update(score_ar(model, vq, tokenizer, layout, seed=seed))
+    return result
+
+
+def print_table(results: dict[str, dict]) -> None:
+    columns = sorted({key for row in results.values() for key in row})
+    print("| model | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for name, row in results.items():
+        cells = [f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def main(out: Path, family: str, json_path: Path | None, seed: int) -> int:
+    """Evaluate the shipped models under `out`; print a markdown table and write the figures as JSON."""
+    families = {"diffusion": evaluate_diffusion, "controlnet": evaluate_controlnet, "ar": evaluate_ar}
+    chosen = list(families) if family == "all" else [family]
+    results = {name: timed(name, lambda name=name: families[name](out, seed)) for name in chosen}
+    print_table(results)
+    path = json_path or Path(".train") / f"eval_{family}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"prompts": len(load_eval_prompts()), "guidance": GUIDANCE, "steps": EVAL_STEPS,
+                                "results": results}, indent=1) + "\n")
+    print(f"wrote {path}")
+    return 0

@@ -53,7 +53,7 @@ def components(region: np.ndarray) -> list[np.ndarray]:
     seen = np.zeros_like(region, dtype=bool)
     found = []
     height, width = region.shape
-    for y0, x0 in zip(*np.nonzero(region)):
+    for y0, x0 in zip(*np.nonzero(region), strict=True):
         if seen[y0, x0]:
             continue
         seen[y0, x0] = True

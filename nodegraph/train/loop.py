@@ -47,8 +47,9 @@ def log_row(log_path: Path, row: dict) -> None:
         f.write(json.dumps(row) + "\n")
 
 
-def run_phase(phase: Phase, work: Path) -> bool:
-    """Train until phase.steps, resuming from work/<name>/checkpoint.pt. Returns True when complete."""
+def run_phase(phase: Phase, work: Path, stop_at: int | None = None) -> bool:
+    """Train until phase.steps (or stop_at, leaving a checkpoint to resume from), resuming from
+    work/<name>/checkpoint.pt. Returns True when the phase is complete."""
     folder = work / phase.name
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint_path, log_path = folder / "checkpoint.pt", folder / "log.jsonl"
@@ -76,7 +77,8 @@ def run_phase(phase: Phase, work: Path) -> bool:
         module.train()
     started, last_save, running = time.monotonic() - elapsed, time.monotonic(), []
     bar = tqdm(total=phase.steps, initial=step, desc=phase.name, dynamic_ncols=True, mininterval=5)
-    while step < phase.steps:
+    stop = min(stop_at or phase.steps, phase.steps)
+    while step < stop:
         loss = phase.step_loss(step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -102,13 +104,13 @@ def run_phase(phase: Phase, work: Path) -> bool:
                 module.train()
             log_row(log_path, {"step": step, "minutes": round(elapsed / 60, 2), "eval": scores})
             tqdm.write(f"{phase.name} step {step}: {scores}")
-        if time.monotonic() - last_save > CHECKPOINT_SECONDS or step == phase.steps:
+        if time.monotonic() - last_save > CHECKPOINT_SECONDS or step == stop:
             save()
             last_save = time.monotonic()
     bar.close()
     for module in phase.modules.values():
         module.eval()
-    return True
+    return step == phase.steps
 
 
 def seeded(seed: int, step: int, salt: int = 0) -> torch.Generator:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from nodegraph.train.batches import to_tensor
 from nodegraph.train.dataset import ShapesDataset
 
-POOL_SIZE = 20_000
+POOL_SIZE = 12_000
 _CHUNK = 250
 
 
@@ -30,11 +30,12 @@ def dataset_pool(seed: int, count: int) -> dict[str, np.ndarray | list[str]]:
     }
 
 
-def encoded_pool(path: Path, seed: int, encode, count: int = POOL_SIZE) -> dict:
+def encoded_pool(path: Path, seed: int, encode, count: int | None = None) -> dict:
     """Load the cached pool at `path`, or render `count` samples, encode them in chunks with
     `encode(images [-1,1] NCHW) -> tensor` and cache {"codes", "masks", "captions"}."""
     if path.exists():
         return torch.load(path, weights_only=False)
+    count = count or POOL_SIZE
     pool = dataset_pool(seed, count)
     codes = []
     with torch.no_grad():

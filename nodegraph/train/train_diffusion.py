@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionPipeline
-from transformers import CLIPTextModel, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
 from nodegraph.train.architectures import build_text_encoder, build_unet
 from nodegraph.train.loop import Phase, run_phase, seeded
@@ -17,6 +17,7 @@ from nodegraph.train.pools import batch_indices, encoded_pool
 BATCH = 32
 CAPTION_DROPOUT = 0.1
 MIN_SNR_GAMMA = 5.0
+LAYOUT_STEPS = 2500
 SD_FOLDER = Path("checkpoints") / "shapes-sd"
 # Linear betas reach a near-zero terminal SNR (alpha_bar ~ 4e-5), so sampling from pure noise matches
 # training; v-prediction keeps the highest-noise steps well posed.
@@ -51,7 +52,19 @@ def make_pipeline(vae, text_encoder, tokenizer, unet) -> StableDiffusionPipeline
     )
 
 
-def train_diffusion(out: Path, work: Path, steps: int, seed: int) -> StableDiffusionPipeline:
+def loss_weight(snr: torch.Tensor, layout: bool) -> torch.Tensor:
+    """Per-timestep weight of the v-prediction loss.
+
+    Stage 1, Min-SNR (Hang et al. 2023): x0-space weight min(SNR, 5); converges fast on colour and shape,
+    but gives the high-noise steps, where the layout is decided, almost no weight: after 5000 steps
+    shapes landed at random positions (bench/README.md). Stage 2 ("layout") adds 1 to the x0-space
+    weight, so every noise level counts at least as much as in plain x0 regression."""
+    x0_weight = snr.clamp(max=MIN_SNR_GAMMA) + (1.0 if layout else 0.0)
+    return x0_weight / (snr + 1)  # a v-space loss equals the x0-space loss times (SNR + 1)
+
+
+def train_diffusion(out: Path, work: Path, steps: int, seed: int,
+                    layout_steps: int = LAYOUT_STEPS) -> StableDiffusionPipeline:
     from nodegraph.train.evaluate import score_diffusion
 
     torch.manual_seed(seed)
@@ -65,9 +78,9 @@ def train_diffusion(out: Path, work: Path, steps: int, seed: int) -> StableDiffu
     noise_schedule = DDPMScheduler(**SCHEDULE)
     alphas = noise_schedule.alphas_cumprod
 
-    def step_loss(step: int) -> torch.Tensor:
+    def step_loss(step: int, layout: bool = False) -> torch.Tensor:
         pick = batch_indices(len(ids), BATCH, seed, step)
-        generator = seeded(seed, step)
+        generator = seeded(seed, step, salt=3 if layout else 0)
         latents, tokens = pool["codes"][pick], ids[pick].clone()
         tokens[torch.rand(BATCH, generator=generator) < CAPTION_DROPOUT] = empty
         noise = torch.randn(latents.shape, generator=generator)
@@ -75,16 +88,21 @@ def train_diffusion(out: Path, work: Path, steps: int, seed: int) -> StableDiffu
         noisy = noise_schedule.add_noise(latents, noise, t)
         target = noise_schedule.get_velocity(latents, noise, t)
         prediction = unet(noisy, t, text_encoder(tokens)[0]).sample
-        # Min-SNR weighting (Hang et al. 2023) stops the easy low-noise steps dominating the gradient.
-        snr = alphas[t] / (1 - alphas[t])
-        weight = snr.clamp(max=MIN_SNR_GAMMA) / (snr + 1)
+        weight = loss_weight(alphas[t] / (1 - alphas[t]), layout)
         per_item = F.mse_loss(prediction, target, reduction="none").mean((1, 2, 3))
         return (weight * per_item).mean()
 
     pipeline = make_pipeline(vae, text_encoder, tokenizer, unet)
+    pipeline.set_progress_bar_config(disable=True)
     phase = Phase("unet", steps, {"unet": unet, "text_encoder": text_encoder}, step_loss, lr=5e-4,
                   warmup=200, evaluate=lambda: score_diffusion(pipeline, limit=32),
-                  eval_every=max(steps // 6, 1))
+                  eval_every=max(steps // 4, 1))
     run_phase(phase, work)
+    modules = {"unet": unet, "text_encoder": text_encoder}
+    if layout_steps:
+        # Stage 2 starts from stage 1's final weights (its own checkpoint takes over once it exists).
+        layout = Phase("unet_layout", layout_steps, modules, lambda step: step_loss(step, layout=True),
+                       lr=2e-4, warmup=50, evaluate=phase.evaluate, eval_every=max(layout_steps // 4, 1))
+        run_phase(layout, work)
     pipeline.save_pretrained(str(out / SD_FOLDER), safe_serialization=True)
     return pipeline

@@ -1,4 +1,10 @@
-"""Train the autoregressive model's VQModel (64x64x3 <-> 16x16 grid of codebook indices) and export it."""
+"""Train the autoregressive model's VQModel (64x64x3 <-> 16x16 grid of codebook indices) and export it.
+
+Trained from scratch, this VQModel reached only ~22 dB and garbled shape colours after 30 minutes
+(bench/README.md). So it starts from the trained VAE instead: the VAE's encoder (its mean path folded
+into one convolution) and decoder, with the codebook initialised by k-means on VAE latents, then
+fine-tuned with quantisation in the loop.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from diffusers import VQModel
+from diffusers import AutoencoderKL, VQModel
 
 from nodegraph.train.architectures import build_vq
 from nodegraph.train.batches import HELD_OUT_SEED_OFFSET, image_batch, psnr, to_uint8
@@ -15,6 +21,8 @@ from nodegraph.train.loop import Phase, run_phase
 
 BATCH = 16
 RESTART_EVERY = 50  # steps between dead-code restarts
+KMEANS_IMAGES = 600
+KMEANS_ITERATIONS = 12
 
 
 def encode_indices(vq: VQModel, images: torch.Tensor) -> torch.Tensor:
@@ -41,9 +49,51 @@ def vq_psnr(vq: VQModel, seed: int, count: int = 256) -> tuple[float, float]:
     return psnr(to_uint8(images), to_uint8(recon)), used
 
 
+def vq_from_vae(vae: AutoencoderKL) -> VQModel:
+    """A VQModel computing the VAE's latent mean: conv_out and quant_conv (both linear) fold into one conv."""
+    vq = build_vq()
+    state = {k: v for k, v in vae.state_dict().items() if not k.startswith(("encoder.conv_out", "quant_conv"))}
+    channels = vq.config.latent_channels
+    mix = vae.quant_conv.weight[:channels, :, 0, 0]  # mean rows of the 1x1 conv
+    state["encoder.conv_out.weight"] = torch.einsum("ok,kihw->oihw", mix, vae.encoder.conv_out.weight)
+    state["encoder.conv_out.bias"] = mix @ vae.encoder.conv_out.bias + vae.quant_conv.bias[:channels]
+    state["quant_conv.weight"] = torch.eye(channels)[:, :, None, None]
+    state["quant_conv.bias"] = torch.zeros(channels)
+    state["quantize.embedding.weight"] = vq.quantize.embedding.weight.detach()
+    vq.load_state_dict(state)
+    return vq
+
+
+def kmeans(vectors: torch.Tensor, k: int, iterations: int, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    centroids = vectors[torch.randperm(len(vectors), generator=generator)[:k]].clone()
+    for _ in range(iterations):
+        assign = torch.cdist(vectors, centroids).argmin(1)
+        sums = torch.zeros_like(centroids).index_add_(0, assign, vectors)
+        counts = torch.bincount(assign, minlength=k).float()[:, None]
+        empty = counts[:, 0] == 0
+        centroids = torch.where(empty[:, None], centroids, sums / counts.clamp(min=1))
+        # Re-seed empty clusters on random vectors so every code ends up in use.
+        centroids[empty] = vectors[torch.randint(0, len(vectors), (int(empty.sum()),), generator=generator)]
+    return centroids
+
+
+def initial_vq(out: Path, seed: int) -> VQModel:
+    vae = AutoencoderKL.from_pretrained(str(out / "checkpoints" / "shapes-sd" / "vae"))
+    vq = vq_from_vae(vae)
+    images = image_batch(ShapesDataset(seed=seed + 1), 0, KMEANS_IMAGES)
+    with torch.no_grad():
+        latents = torch.cat([vq.encode(chunk).latents for chunk in images.split(250)])
+    vectors = latents.permute(0, 2, 3, 1).reshape(-1, latents.shape[1])
+    with torch.no_grad():
+        vq.quantize.embedding.weight.copy_(kmeans(vectors, vq.config.num_vq_embeddings, KMEANS_ITERATIONS, seed))
+    return vq
+
+
 def train_vq(out: Path, work: Path, steps: int, seed: int) -> VQModel:
     torch.manual_seed(seed)
-    vq = build_vq()
+    # The initial weights are rebuilt deterministically on resume, then replaced by the checkpoint's.
+    vq = build_vq() if (work / "vq" / "checkpoint.pt").exists() else initial_vq(out, seed)
     dataset = ShapesDataset(seed=seed)
     usage = {"counts": torch.zeros(vq.config.num_vq_embeddings)}
 
@@ -62,8 +112,8 @@ def train_vq(out: Path, work: Path, steps: int, seed: int) -> VQModel:
         value, used = vq_psnr(vq, seed, 64)
         return {"psnr": value, "codebook_used": used}
 
-    phase = Phase("vq", steps, {"vq": vq}, step_loss, lr=1e-3, warmup=50, evaluate=evaluate,
-                  eval_every=max(steps // 6, 1), extra_state=usage)
+    phase = Phase("vq", steps, {"vq": vq}, step_loss, lr=2e-4, warmup=20, evaluate=evaluate,
+                  eval_every=max(steps // 4, 1), extra_state=usage)
     run_phase(phase, work)
     vq.save_pretrained(out / "autoregressive" / "shapes-ar" / "vq", safe_serialization=True)
     return vq

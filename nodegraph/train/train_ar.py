@@ -1,0 +1,57 @@
+"""Train the decoder-only transformer over text + image tokens (caption dropout for CFG) and export
+models/autoregressive/shapes-ar/ (transformer/, vq/, tokenizer/, nodegraph_ar.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from diffusers import VQModel
+
+from nodegraph.train.architectures import build_ar
+from nodegraph.train.ar_layout import ArLayout, caption_ids
+from nodegraph.train.loop import Phase, run_phase, seeded
+from nodegraph.train.pools import batch_indices, encoded_pool
+from nodegraph.train.train_diffusion import load_tokenizer
+from nodegraph.train.train_vq import encode_indices
+
+BATCH = 32
+CAPTION_DROPOUT = 0.1
+AR_FOLDER = Path("autoregressive") / "shapes-ar"
+
+
+def train_ar(out: Path, work: Path, steps: int, seed: int):
+    from nodegraph.train.evaluate import score_ar
+
+    torch.manual_seed(seed)
+    tokenizer = load_tokenizer(work)
+    vq = VQModel.from_pretrained(str(out / AR_FOLDER / "vq"))
+    pool = encoded_pool(work / "ar" / "token_pool.pt", seed, lambda images: encode_indices(vq, images))
+    grid = pool["codes"].shape[1]
+    layout = ArLayout.create(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id,
+                             tokenizer.model_max_length, vq.config.num_vq_embeddings, grid, 64)
+    prefixes = layout.prefix(caption_ids(tokenizer, pool["captions"]))
+    empty = layout.prefix([[layout.bos_id]])
+    images = pool["codes"].reshape(len(prefixes), -1) + layout.image_token_offset
+    model = build_ar(layout.vocab_size, layout.sequence_length)
+
+    def step_loss(step: int) -> torch.Tensor:
+        pick = batch_indices(len(prefixes), BATCH, seed, step)
+        generator = seeded(seed, step, salt=2)
+        prefix = prefixes[pick].clone()
+        prefix[torch.rand(BATCH, generator=generator) < CAPTION_DROPOUT] = empty
+        eoi = torch.full((BATCH, 1), layout.eoi_id)
+        sequence = torch.cat([prefix, images[pick], eoi], 1)
+        labels = sequence.clone()
+        labels[:, : prefix.shape[1]] = -100  # learn the image given the caption, not the caption
+        return model(input_ids=sequence, labels=labels).loss
+
+    phase = Phase("ar", steps, {"transformer": model}, step_loss, lr=1e-3, warmup=100, weight_decay=0.01,
+                  evaluate=lambda: score_ar(model, vq, tokenizer, layout, limit=32),
+                  eval_every=max(steps // 4, 1))
+    run_phase(phase, work)
+    folder = out / AR_FOLDER
+    model.save_pretrained(str(folder / "transformer"), safe_serialization=True)
+    tokenizer.save_pretrained(str(folder / "tokenizer"))
+    layout.save(folder)
+    return model
