@@ -174,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # train/eval/compare own their flags (even --help), so unknown options are handed on to them.
+    args, unknown = parser.parse_known_args(argv)
+    if hasattr(args, "rest"):
+        args.rest = unknown + args.rest
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args.func(args)
 
 

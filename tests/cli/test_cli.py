@@ -94,3 +94,12 @@ def test_nodes_lists_schemas_as_object_info(tmp_path):
     info = json.loads(done.stdout)
     assert info["SaveImage"]["output_node"] is True
     assert info["EmptyImage"]["input_order"]["required"] == ["width", "height", "batch_size", "color"]
+
+
+def test_subcommands_with_their_own_flags_get_them(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "nodegraph.cli", "train", "--help"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and "resume" in done.stdout.lower()
+    bad = subprocess.run([sys.executable, "-m", "nodegraph.cli", "validate", "x.json", "--bogus"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
