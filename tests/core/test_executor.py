@@ -210,3 +210,9 @@ def test_event_size_does_not_grow_with_graph(engine):
 
 def test_deep_chain_runs_without_recursion(engine):
     assert engine.run(chain(20_000)).ui["out"] == {"value": [20_000]}
+
+
+def test_run_result_exposes_node_values(engine):
+    result = engine.run(chain(4))
+    assert result.output("3") == 4
+    assert result.values["0"] == [[1]]

@@ -1,0 +1,91 @@
+"""The sampling loop: image codes one at a time in raster order, with a KV cache, guidance and teacher forcing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .logits import guide, pick
+from .model import ArModel, Prompt, stack_prompts
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    cfg: float = 1.0
+
+
+class Decoder:
+    """Feeds tokens to the model and holds what the next logits need: the KV cache, or (without a cache)
+    the whole sequence so far, recomputed on every step."""
+
+    def __init__(self, model: ArModel, prompt: Prompt, use_cache: bool) -> None:
+        self.model, self.use_cache, self.cache = model, use_cache, None
+        self.mask = prompt.mask.to(model.device)
+        # Without left padding the causal mask is all there is: passing none spares building one per step.
+        self.padded = bool((self.mask == 0).any())
+        self.embeds = model.embed_text(prompt.ids.to(model.device))
+        self.hidden = self._run(self.embeds)
+
+    def _run(self, new: torch.Tensor) -> torch.Tensor:
+        positions = (self.mask.cumsum(-1) - 1).clamp(min=0)
+        mask = self.mask if self.padded else None
+        if self.use_cache:
+            hidden, self.cache = self.model.forward(new, mask, positions[:, -new.shape[1]:], self.cache, True)
+        else:
+            hidden, _ = self.model.forward(self.embeds, mask, positions, None, False)
+        return hidden
+
+    def logits(self) -> torch.Tensor:
+        return self.model.code_logits(self.hidden).float()
+
+    def feed(self, codes: torch.Tensor) -> None:
+        new = self.model.embed_codes(codes.to(self.model.device))
+        self.mask = torch.cat([self.mask, torch.ones_like(codes, device=self.mask.device)], 1)
+        if not self.use_cache:
+            self.embeds = torch.cat([self.embeds, new], 1)
+        self.hidden = self._run(new)
+
+
+def forced_run(keep: torch.Tensor, start: int) -> int:
+    """How many positions from `start` on are kept in every row (fed in one forward pass)."""
+    return int(torch.cumprod(keep[:, start:].all(0).int(), 0).sum())
+
+
+@torch.no_grad()
+def generate(model: ArModel, prompt: Prompt, negative: Prompt | None, sampling: Sampling,
+             generator: torch.Generator | None, *, kept: torch.Tensor | None = None,
+             keep: torch.Tensor | None = None, use_kv_cache: bool = True,
+             on_row: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
+    """Codes [B, h, w] for B prompts. With cfg != 1 the `negative` rows ride along in the same batch as
+    the guidance baseline. Where `keep` [B, h, w] is true the code comes from `kept` (teacher forcing).
+    `on_row(rows_done, codes)` runs after each finished grid row; raising there stops the loop."""
+    (height, width), batch = model.grid, prompt.batch
+    total, guided = height * width, negative is not None and sampling.cfg != 1.0
+    rows = stack_prompts([prompt, negative], model.pad_id) if guided else prompt
+    keep = torch.zeros(batch, total, dtype=torch.bool) if keep is None else keep.reshape(batch, total).bool()
+    kept = torch.zeros(batch, total, dtype=torch.long) if kept is None else kept.reshape(batch, total)
+    codes = torch.zeros(batch, total, dtype=torch.long)
+    decoder, position, reported = Decoder(model, rows, use_kv_cache), 0, 0
+    while position < total:
+        run = forced_run(keep, position)
+        if run:
+            step = kept[:, position:position + run]
+        else:
+            logits = decoder.logits()
+            if guided:
+                logits = guide(logits[:batch], logits[batch:], sampling.cfg)
+            sampled = pick(logits, sampling.temperature, sampling.top_k, sampling.top_p, generator).cpu()
+            step = torch.where(keep[:, position], kept[:, position], sampled)[:, None]
+        codes[:, position:position + step.shape[1]] = step
+        position += step.shape[1]
+        if position < total:
+            decoder.feed(torch.cat([step, step]) if guided else step)
+        if on_row is not None and position // width > reported:
+            reported = position // width
+            on_row(reported, codes.reshape(batch, height, width))
+    return codes.reshape(batch, height, width)

@@ -1,0 +1,104 @@
+"""The shipped autoregressive workflows as API prompts, and the script that writes them as UI workflows.
+
+`python workflows/ar_graphs.py` regenerates ar_txt2img.json, ar_inpaint.json and ar_continuation_edit.json
+(UI format, via nodegraph.workflow.api_to_ui). Tests build the same graphs on tiny models by passing other
+model names and sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+AR_MODEL = "shapes-ar"
+SIZE = 64
+# What the trainer's evaluator scores the shipped model with: guidance 3 on the logits, temperature 1.
+SAMPLING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "cfg": 3.0, "use_kv_cache": True, "batch_size": 1}
+
+TXT2IMG_TEXT = "a large red circle in the center on a blue background"
+INPAINT_BASE_TEXT = "a small blue square at the top left on a white background"
+INPAINT_TEXT = "a small red circle at the bottom right on a white background"
+EDIT_BASE_TEXT = "a large yellow circle in the center on a purple background"
+EDIT_TEXT = "a large yellow square in the center on a purple background"
+EDIT_KEEP_ROWS = 5  # of 16: the background band above the shape stays, the shape is redrawn
+INPAINT_BOX = (32, 32, 32, 32)  # x, y, w, h: the bottom-right quadrant
+
+
+def sampler(text: str, seed: int, model_node: str = "1", negative: str = "", **sampling: Any) -> dict[str, Any]:
+    return {"class_type": "ARSampler", "inputs": {
+        "ar_model": [model_node, 0], "vq_model": [model_node, 1], "prompt": text, "negative": negative,
+        "seed": seed, **{**SAMPLING, **sampling}}}
+
+
+def decode_and_save(tokens: list[Any], prefix: str, model_node: str = "1") -> dict[str, Any]:
+    return {
+        "8": {"class_type": "ImageTokenDecode", "inputs": {"vq_model": [model_node, 1], "image_tokens": tokens}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": prefix, "images": ["8", 0]}},
+    }
+
+
+def box_mask(box: tuple[int, int, int, int], size: int, first_id: int) -> dict[str, Any]:
+    x, y, w, h = box
+    a, b, c = str(first_id), str(first_id + 1), str(first_id + 2)
+    return {
+        a: {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": size, "height": size}},
+        b: {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": w, "height": h}},
+        c: {"class_type": "MaskComposite", "inputs": {"destination": [a, 0], "source": [b, 0], "x": x, "y": y,
+                                                      "operation": "add"}},
+    }
+
+
+def ar_txt2img(model: str = AR_MODEL, text: str = TXT2IMG_TEXT, seed: int = 42, **sampling: Any) -> dict[str, Any]:
+    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
+              "2": sampler(text, seed, **sampling)}
+    return {**prompt, **decode_and_save(["2", 0], "ar_txt2img")}
+
+
+def ar_inpaint(model: str = AR_MODEL, text: str = INPAINT_TEXT, seed: int = 42, base_text: str = INPAINT_BASE_TEXT,
+               base_seed: int = 7, size: int = SIZE, box: tuple[int, int, int, int] = INPAINT_BOX,
+               **sampling: Any) -> dict[str, Any]:
+    """Draws the picture to edit, then regenerates only the tokens under the box mask with a new prompt."""
+    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
+              "2": sampler(base_text, base_seed, **sampling), **box_mask(box, size, 30)}
+    prompt["33"] = {"class_type": "TokenMaskFromMask", "inputs": {"vq_model": ["1", 1], "mask": ["32", 0],
+                                                                  "rule": "any"}}
+    edit = sampler(text, seed, **sampling)
+    edit["class_type"] = "ARInpaint"
+    edit["inputs"].update({"image_tokens": ["2", 0], "token_mask": ["33", 0]})
+    prompt["5"] = edit
+    return {**prompt, **decode_and_save(["5", 0], "ar_inpaint")}
+
+
+def ar_continuation_edit(model: str = AR_MODEL, text: str = EDIT_TEXT, seed: int = 42,
+                         base_text: str = EDIT_BASE_TEXT, base_seed: int = 7, keep_rows: int = EDIT_KEEP_ROWS,
+                         **sampling: Any) -> dict[str, Any]:
+    """Keeps the first token rows of a drawn picture and continues it under a new prompt."""
+    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
+              "2": sampler(base_text, base_seed, **sampling)}
+    edit = sampler(text, seed, **sampling)
+    edit["class_type"] = "ARContinue"
+    edit["inputs"].update({"image_tokens": ["2", 0], "keep_rows": keep_rows})
+    prompt["5"] = edit
+    return {**prompt, **decode_and_save(["5", 0], "ar_continuation_edit")}
+
+
+WORKFLOWS = {"ar_txt2img": ar_txt2img, "ar_inpaint": ar_inpaint, "ar_continuation_edit": ar_continuation_edit}
+
+
+def write_all(folder: Path, workflows: dict[str, Any] = WORKFLOWS) -> list[Path]:
+    from nodegraph.plugins import build_registry
+    from nodegraph.workflow import api_to_ui
+
+    registry = build_registry(use_entry_points=False)
+    written = []
+    for name, build in workflows.items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(api_to_ui(build(), registry), indent=1) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_all(Path(__file__).resolve().parent):
+        print(written_path)

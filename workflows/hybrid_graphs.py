@@ -1,0 +1,56 @@
+"""The shipped hybrid workflow as an API prompt: AR draws the picture, a short diffusion pass refines it.
+
+`python workflows/hybrid_graphs.py` regenerates hybrid_ar_then_diffusion.json (UI format). The AR tokens
+are decoded to pixels, encoded with the diffusion VAE and denoised from part-way (denoise < 1) by KSampler
+under the same prompt, so the AR layout survives and the diffusion model redraws edges and colours.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CHECKPOINT = "shapes-sd"
+DIFFUSION = {"steps": 20, "cfg": 5.0, "sampler_name": "ddim", "scheduler": "simple"}
+HYBRID_TEXT = "a small green triangle at the bottom left on a white background"
+DENOISE = 0.5
+
+
+def _ar_graphs() -> Any:
+    if "ar_graphs" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("ar_graphs", HERE / "ar_graphs.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["ar_graphs"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["ar_graphs"]
+
+
+def hybrid_ar_then_diffusion(model: str | None = None, ckpt: str = CHECKPOINT, text: str = HYBRID_TEXT,
+                             seed: int = 42, denoise: float = DENOISE, ar_sampling: dict | None = None,
+                             **diffusion: Any) -> dict[str, Any]:
+    ar = _ar_graphs()
+    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model or ar.AR_MODEL}},
+              "2": ar.sampler(text, seed, **(ar_sampling or {})),
+              "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
+              "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
+              "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
+              "11": {"class_type": "ARTokensToLatent", "inputs": {"vq_model": ["1", 1], "image_tokens": ["2", 0],
+                                                                  "vae": ["4", 2]}},
+              "3": {"class_type": "KSampler", "inputs": {
+                  "seed": seed, **{**DIFFUSION, **diffusion}, "denoise": denoise, "model": ["4", 0],
+                  "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["11", 0]}},
+              "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+              "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "hybrid_ar_then_diffusion",
+                                                          "images": ["8", 0]}}}
+    return prompt
+
+
+WORKFLOWS = {"hybrid_ar_then_diffusion": hybrid_ar_then_diffusion}
+
+
+if __name__ == "__main__":
+    for written_path in _ar_graphs().write_all(HERE, WORKFLOWS):
+        print(written_path)
