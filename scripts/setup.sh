@@ -25,5 +25,10 @@ if [ "$torch_spec" != "skip" ] && ! python -c "import torch" 2>/dev/null; then
   python -m pip install --quiet --disable-pip-version-check "$torch_spec"
 fi
 echo "setup: installing nodegraph${EXTRAS:+[$EXTRAS]}" >&2
-python -m pip install --quiet --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}" 2>&1 | grep -v "^WARNING: Location" || true
+# pip's build back-end is chatty even with --quiet; its output is shown only when the install fails.
+log=$(mktemp)
+if ! python -m pip install --quiet --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}" >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"; echo "setup: pip install failed" >&2; exit 1
+fi
+rm -f "$log"
 python -c "import nodegraph, torch" || { echo "setup: installation failed" >&2; exit 1; }

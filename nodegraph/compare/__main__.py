@@ -1,0 +1,7 @@
+"""`python -m nodegraph.compare ...`, the same as `nodegraph compare ...`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

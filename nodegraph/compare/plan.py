@@ -1,0 +1,165 @@
+"""Plans and runs a comparison: per family one child process running its text-to-image job and then its
+editing job, one family after another; then scores everything and writes the report files."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..train.eval_prompts import EvalPrompt
+from . import families as fam
+from . import metrics, report
+from .launch import Outcome, run_jobs
+from .runner import Item, Job
+from .standin import stand_ins
+from .summary import Setting, edit_run, text_run
+
+SHIPPED_MODELS = fam.REPO_ROOT / "models"
+
+
+def settings(family: fam.Family, steps: list[int] | None, cfg: list[float] | None) -> list[Setting]:
+    """Every (steps, cfg) asked for that this family has a knob for; None keeps the workflow's value."""
+    step_values = steps if family.steps and steps else [None]
+    cfg_values = cfg if family.cfg and cfg else [None]
+    return [Setting(s, c) for s, c in itertools.product(step_values, cfg_values)]
+
+
+def text_job(family: fam.Family, args: argparse.Namespace, prompts: list[EvalPrompt],
+             out: Path) -> tuple[Job, list[tuple[Setting, list[dict[str, Any]]]]]:
+    items, groups = [], []
+    for setting in settings(family, args.steps, args.cfg):
+        folder = Path("images") / family.name / setting.slug
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        cells = []
+        for index, prompt in enumerate(prompts):
+            for seed in range(args.seeds):
+                file = folder / f"p{index:03d}_seed{seed}.png"
+                items.append(Item(prompt.prompt, seed, setting.steps, setting.cfg, str(out / file)))
+                cells.append({"prompt": index, "seed": seed, "file": str(file)})
+        groups.append((setting, cells))
+    return _job(family, False, args, out, items), groups
+
+
+def edit_job(family: fam.Family, args: argparse.Namespace, edits: list[EvalPrompt],
+             out: Path) -> tuple[Job, list[dict[str, Any]]]:
+    folder = Path("images") / f"{family.name}-edit"
+    (out / folder).mkdir(parents=True, exist_ok=True)
+    items, cells = [], []
+    for index, prompt in enumerate(edits):
+        for seed in range(args.seeds):
+            file = folder / f"e{index:03d}_seed{seed}.png"
+            items.append(Item(prompt.prompt, seed, None, None, str(out / file)))
+            cells.append({"prompt": prompt.prompt, "seed": seed, "file": str(file)})
+    return _job(family, True, args, out, items), cells
+
+
+def _job(family: fam.Family, edit: bool, args: argparse.Namespace, out: Path, items: list[Item]) -> Job:
+    dirs = [str(Path(d).resolve()) for d in (args.models_dir or [SHIPPED_MODELS])]
+    work = out / ".work" / (family.name + ("-edit" if edit else ""))
+    work.mkdir(parents=True, exist_ok=True)
+    return Job(family.name, edit, dirs, str(work), args.threads, items, cache=edit)
+
+
+def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], edits: list[EvalPrompt],
+                registered: set[str], out: Path, skipped: dict[str, str]) -> dict[str, Any]:
+    """The jobs of one family (text to image, then editing), each only when its workflow and nodes exist."""
+    planned: dict[str, Any] = {"name": name, "jobs": []}
+    family = fam.text_to_image(name)
+    reason = fam.missing_reason(family, registered)
+    if reason:
+        skipped[name] = reason
+    else:
+        job, planned["groups"] = text_job(family, args, prompts, out)
+        planned["jobs"].append(job)
+    editor = fam.editing(name)
+    if editor is not None and not args.no_edit and edits:
+        reason = fam.missing_reason(editor, registered)
+        if reason:
+            skipped[f"{name} editing"] = reason
+        else:
+            job, planned["edit_cells"] = edit_job(editor, args, edits, out)
+            planned["jobs"].append(job)
+    return planned
+
+
+def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], registered: set[str],
+                   environment: dict[str, Any]) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from .cli import edit_prompts
+
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    skipped: dict[str, str] = {}
+    edits = edit_prompts(prompts)
+    planned = [plan_family(name, args, prompts, edits, registered, out, skipped) for name in args.families]
+    reference = metrics.features(metrics.reference_images(args.reference))
+    runs, editing = [], []
+    total = sum(len(job.items) for plan in planned for job in plan["jobs"])
+    with tqdm(total=total, desc="compare", unit="image", disable=args.quiet, file=sys.stderr) as bar:
+        for plan in (p for p in planned if p["jobs"]):
+            bar.set_postfix_str(plan["name"])
+            outcomes = run_jobs(plan["jobs"], out / ".work", out / f"{plan['name']}.log", lambda: bar.update(1))
+            for job, outcome in zip(plan["jobs"], outcomes, strict=True):
+                if isinstance(outcome, str):
+                    skipped[plan["name"] + (" editing" if job.edit else "")] = outcome
+                elif job.edit:
+                    expected = [e.attributes for e in edits for _ in range(args.seeds)]
+                    editing.append(edit_run(plan["name"], plan["edit_cells"], expected, outcome.seconds,
+                                            outcome.summary, out))
+                else:
+                    runs += text_runs(plan["name"], plan["groups"], outcome, prompts, out, reference)
+    dirs = [Path(d) for d in (args.models_dir or [SHIPPED_MODELS])]
+    results = {**environment, "prompts": [p.prompt for p in prompts], "seeds": list(range(args.seeds)),
+               "stand_ins": stand_ins(dirs),
+               "reference": _reference(args.reference, reference, len(prompts) * args.seeds),
+               "runs": runs, "editing": editing, "skipped": skipped}
+    write(results, prompts[:args.sheet_prompts], out)
+    return results
+
+
+def text_runs(name: str, groups: list[tuple[Setting, list[dict[str, Any]]]], outcome: Outcome,
+              prompts: list[EvalPrompt], out: Path, reference: Any) -> list[dict[str, Any]]:
+    """One row per setting, in the order the job ran them (the first one also loaded the models)."""
+    runs, start = [], 0
+    for setting, cells in groups:
+        seconds = outcome.seconds[start:start + len(cells)]
+        used = outcome.knobs[start] if cells else {}
+        actual = Setting(used.get("steps", setting.steps), used.get("cfg", setting.cfg))
+        runs.append(text_run(name, actual, cells, [prompts[c["prompt"]].attributes for c in cells], seconds,
+                             start == 0, outcome.summary, out, reference))
+        start += len(cells)
+    return runs
+
+
+def _reference(count: int, reference: Any, per_run: int) -> dict[str, Any]:
+    floor = None
+    if per_run >= 2:
+        floor = round(metrics.frechet(metrics.features(metrics.floor_images(per_run)), reference), 4)
+    return {"images": count, "seed": metrics.REFERENCE_SEED, "floor": floor}
+
+
+def write(results: dict[str, Any], shown: list[EvalPrompt], out: Path) -> None:
+    """compare.json, compare.md, the contact sheet (rows: the `shown` prompts) and the speed plot."""
+    report.write_json(results, out / "compare.json")
+    header = f"Measured {results['date']} with `{results['command']}`.\n\n"
+    (out / "compare.md").write_text(header + report.markdown(results))
+    runs = results["runs"]
+    labels = [run_label(run) for run in runs]
+    grid = [[_first_seed(run, index, out) for run in runs] for index in range(len(shown))]
+    report.contact_sheet(grid, [p.prompt for p in shown], labels, out / "contact_sheet.png")
+    cpus = results.get("machine", {}).get("cpus")
+    report.speed_plot(runs, out / "speed_vs_adherence.png", f"{cpus} CPU cores" if cpus else "")
+
+
+def run_label(run: dict[str, Any]) -> str:
+    knobs = [f"{k} {run[k]:g}" for k in ("steps", "cfg") if run.get(k) is not None]
+    return run["family"] + (f" ({', '.join(knobs)})" if knobs else "")
+
+
+def _first_seed(run: dict[str, Any], prompt: int, out: Path) -> Path | None:
+    cell = next((c for c in run["cells"] if c["prompt"] == prompt and c["seed"] == 0), None)
+    return out / cell["file"] if cell else None
