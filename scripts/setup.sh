@@ -22,7 +22,11 @@ if [ -z "$torch_spec" ]; then
 fi
 if [ "$torch_spec" != "skip" ] && ! python -c "import torch" 2>/dev/null; then
   echo "setup: installing $torch_spec" >&2
-  python -m pip install --quiet --disable-pip-version-check "$torch_spec"
+  log=$(mktemp)
+  if ! python -m pip install --quiet --disable-pip-version-check "$torch_spec" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "setup: could not install $torch_spec" >&2; exit 1
+  fi
+  rm -f "$log"
 fi
 echo "setup: installing nodegraph${EXTRAS:+[$EXTRAS]}" >&2
 # pip's build back-end is chatty even with --quiet; its output is shown only when the install fails.
