@@ -7,7 +7,6 @@ model names and sizes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +87,9 @@ WORKFLOWS = {"ar_txt2img": ar_txt2img, "ar_inpaint": ar_inpaint, "ar_continuatio
 
 def write_all(folder: Path, workflows: dict[str, Any] = WORKFLOWS) -> list[Path]:
     from nodegraph.plugins import build_registry
-    from nodegraph.workflow import api_to_ui
+    from nodegraph.workflow.layout import write_ui_files
 
-    registry = build_registry(use_entry_points=False)
-    written = []
-    for name, build in workflows.items():
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(api_to_ui(build(), registry), indent=1) + "\n")
-        written.append(path)
-    return written
+    return write_ui_files(workflows, folder, build_registry(use_entry_points=False))
 
 
 if __name__ == "__main__":

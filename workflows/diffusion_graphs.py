@@ -7,7 +7,6 @@ same graphs on tiny models by passing other model names.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +133,9 @@ WORKFLOWS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "contro
 
 def write_all(folder: Path) -> list[Path]:
     from nodegraph.plugins import build_registry
-    from nodegraph.workflow import api_to_ui
+    from nodegraph.workflow.layout import write_ui_files
 
-    registry = build_registry(use_entry_points=False)
-    written = []
-    for name, build in WORKFLOWS.items():
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(api_to_ui(build(), registry), indent=1) + "\n")
-        written.append(path)
-    return written
+    return write_ui_files(WORKFLOWS, folder, build_registry(use_entry_points=False))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ the UI format only has integer ids. Widget inputs fed by a link get the schema d
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -183,3 +186,14 @@ def _ui_node(node: _Node, placement: tuple[list[int], list[int]], order: int) ->
     if isinstance(title, str) and title and title != spec.display_name:
         ui["title"] = title
     return ui
+
+
+def write_ui_files(builders: Mapping[str, Callable[[], dict[str, Any]]], folder: Path,
+                   registry: Registry) -> list[Path]:
+    """Write `<name>.json` in the UI format for each API prompt builder (how workflows/ is authored)."""
+    written = []
+    for name, build in builders.items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(api_to_ui(build(), registry), indent=1) + "\n")
+        written.append(path)
+    return written
