@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +52,7 @@ class OutputCache:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: str, outputs: list[list[Any]], ui: dict[str, Any] | None,
-            pinned: Iterable[str] = ()) -> None:
+    def put(self, key: str, outputs: list[list[Any]], ui: dict[str, Any] | None) -> None:
         if self.max_entries <= 0:
             return
         size = estimate_bytes(outputs)
@@ -63,15 +61,15 @@ class OutputCache:
             self.bytes -= old.size
         self._entries[key] = Entry(outputs, ui, size)
         self.bytes += size
-        self._evict(set(pinned) | {key})
+        self._evict(key)
 
-    def _evict(self, keep: set[str]) -> None:
+    def _evict(self, keep: str) -> None:
         if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
             return
         for key in list(self._entries):
             if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
                 return
-            if key in keep:
+            if key == keep:
                 continue
             self.bytes -= self._entries.pop(key).size
 

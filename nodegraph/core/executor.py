@@ -327,8 +327,8 @@ class _Run:
         self.values[node] = outputs
         self.executed.append(node)
         self.result.nodes[node] = {"cached": False,
-                                   "reason": explain(self.ex.signatures.get(node), self.sigs[node], set())}
-        self.ex.cache.put(self.keys[node], outputs, ui or None, pinned=())
+                                   "reason": explain(self.ex.signatures.get(node), self.sigs[node])}
+        self.ex.cache.put(self.keys[node], outputs, ui or None)
         if ui:
             self.result.ui[node] = ui
             self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))

@@ -52,7 +52,7 @@ def digest_fingerprint(value: Any) -> str:
     return digest_literal(value)
 
 
-def explain(old: Signature | None, new: Signature, changed_producers: set[str]) -> str:
+def explain(old: Signature | None, new: Signature) -> str:
     """A short human reason for a node not coming from the cache."""
     if old is None:
         return "first run"
