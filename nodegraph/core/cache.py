@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     outputs: list[list[Any]]
     ui: dict[str, Any] | None
@@ -64,14 +64,14 @@ class OutputCache:
         self._evict(key)
 
     def _evict(self, keep: str) -> None:
-        if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
-            return
-        for key in list(self._entries):
-            if len(self._entries) <= self.max_entries and self.bytes <= self.max_bytes:
-                return
+        """Drop least recently used entries (never `keep`, the one just stored) until within bounds;
+        O(entries dropped), so a full cache does not rescan itself on every store."""
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            key, entry = self._entries.popitem(last=False)
             if key == keep:
-                continue
-            self.bytes -= self._entries.pop(key).size
+                self._entries[key] = entry  # alone and still too big: kept for this prompt's consumers
+                return
+            self.bytes -= entry.size
 
     def clear(self) -> None:
         self._entries.clear()

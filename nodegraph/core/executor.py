@@ -51,7 +51,7 @@ class RunResult:
     status: str  # "success" | "error" | "interrupted"
     ui: dict[str, dict[str, Any]] = field(default_factory=dict)
     values: dict[str, list[list[Any]]] = field(default_factory=dict, repr=False)  # tensors: slow to repr
-    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows are shared: read, do not edit
     error: ExecutionError | None = None
     interrupted: ExecutionInterrupted | None = None
 
@@ -77,7 +77,7 @@ class Executor:
         self.services: Mapping[str, Any] = services or {}
         self.interrupt = InterruptFlag()
         self.signatures: dict[str, Signature] = {}
-        self.instances: dict[tuple[str, str], Any] = {}
+        self.instances: dict[str, Any] = {}  # by node id, as ComfyUI keeps node objects
         self.memo = PlanMemo()
 
     def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
@@ -109,6 +109,7 @@ class _Run:
         self.pending_expansion: dict[str, list[tuple[Any, ...]]] = {}
         self.expansion_ui: dict[str, dict[str, Any]] = {}
         self.executed: list[str] = []
+        self.rows: dict[tuple[bool, str], dict[str, Any]] = {}
         self.result = RunResult(prompt_id, "success", values=self.values)  # callers read node outputs
 
     def emit(self, event: Event) -> None:
@@ -120,9 +121,9 @@ class _Run:
         stack = [root]
         while stack:
             node = stack.pop()
-            if node in self.values or node in self.sched.scheduled:
+            if node in self.values or self.sched.is_scheduled(node):
                 continue
-            cached = self.ex.cache.get(self.key(node))
+            cached = self.ex.cache.get(self.keys.get(node) or self.key(node)) if self.ex.cache else None
             if cached is not None:
                 self._use_cached(node, cached.outputs, cached.ui)
                 continue
@@ -143,9 +144,16 @@ class _Run:
                 needed.append(source)
         return needed
 
+    def _row(self, cached: bool, reason: str) -> dict[str, Any]:
+        """One shared row per distinct reason: a 100k-node run has a handful of reasons, not 100k rows."""
+        row = self.rows.get((cached, reason))
+        if row is None:
+            row = self.rows[(cached, reason)] = {"cached": cached, "reason": reason}
+        return row
+
     def _use_cached(self, node: str, outputs: list[list[Any]], ui: dict[str, Any] | None) -> None:
         self.values[node] = outputs
-        self.result.nodes[node] = {"cached": True, "reason": "cached"}
+        self.result.nodes[node] = self._row(True, "cached")
         if ui:
             self.result.ui[node] = ui
             self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))
@@ -160,7 +168,7 @@ class _Run:
         running: set[asyncio.Task[None]] = set()
         try:
             plan = plan if plan is not None else self._plan_order()
-            cached = [n for n in plan if self.keys[n] in self.ex.cache]
+            cached = [n for n in plan if self.keys[n] in self.ex.cache] if self.ex.cache else []
             # ComfyUI clients expect execution_cached even when nothing is cached (nodes: []).
             for start in range(0, max(len(cached), 1), CACHED_CHUNK):
                 self.emit(ExecutionCached(self.prompt_id, cached[start:start + CACHED_CHUNK]))
@@ -202,7 +210,8 @@ class _Run:
             if node in visited:
                 continue
             visited.add(node)
-            self.key(node)
+            if node not in self.keys:
+                self.key(node)
             seen.append(node)
             stack.extend(source for _name, source, _slot in self.graph.links(node))
         return seen
@@ -251,10 +260,9 @@ class _Run:
         self.emit(Executing(self.prompt_id, node, self.graph.display_id(node)))
         ctx = NodeContext(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], self.emit,
                           self.ex.interrupt, self.ex.services, self.prompt, self.extra_data)
-        instance_key = (node, entry["class_type"])
-        instance = self.ex.instances.get(instance_key)
-        if instance is None:
-            instance = self.ex.instances[instance_key] = spec.make_instance()
+        instance = self.ex.instances.get(node)
+        if instance is None or type(instance) is not spec.source:  # the id may now name another class
+            instance = self.ex.instances[node] = spec.make_instance()
         if spec.check_lazy is not None:
             requested = self._call(ctx, lambda: spec.check_lazy(instance, ctx, lazy_value(lists, spec)))
             if inspect.isawaitable(requested):
@@ -326,8 +334,7 @@ class _Run:
     def _store(self, node: str, outputs: list[list[Any]], ui: dict[str, Any]) -> None:
         self.values[node] = outputs
         self.executed.append(node)
-        self.result.nodes[node] = {"cached": False,
-                                   "reason": explain(self.ex.signatures.get(node), self.sigs[node])}
+        self.result.nodes[node] = self._row(False, explain(self.ex.signatures.get(node), self.sigs[node]))
         self.ex.cache.put(self.keys[node], outputs, ui or None)
         if ui:
             self.result.ui[node] = ui

@@ -14,20 +14,34 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+# Separators are control characters, which repr and json always escape inside names and parts.
+_PART, _NAME = "\x1f", "\x1d"
+
+
+@dataclass(frozen=True, slots=True)
 class Signature:
-    """The parts a key is made of, kept so the executor can say why a node re-ran."""
+    """The parts a key is made of, kept so the executor can say why a node re-ran.
+
+    The (input name, digest) parts are held joined in one string: one is kept per node across prompts,
+    and a tuple of tuples of strings costs several times the memory (see bench/README.md, Executor).
+    """
 
     class_type: str
     fingerprint: str
-    parts: tuple[tuple[str, str], ...]
+    text: str
+
+    @classmethod
+    def of(cls, class_type: str, fingerprint: str, parts: list[tuple[str, str]]) -> Signature:
+        return cls(class_type, fingerprint, _PART.join(f"{name}{_NAME}{part}" for name, part in parts))
 
     @property
     def key(self) -> str:
-        # Separators are control characters, which repr and json always escape inside the parts.
-        text = "\x1e".join((self.class_type, self.fingerprint,
-                             "\x1f".join(f"{name}\x1d{part}" for name, part in self.parts)))
+        text = "\x1e".join((self.class_type, self.fingerprint, self.text))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    @property
+    def parts(self) -> dict[str, str]:
+        return dict(item.split(_NAME, 1) for item in self.text.split(_PART)) if self.text else {}
 
 
 _SCALARS = (bool, int, float, type(None))
@@ -62,7 +76,7 @@ def explain(old: Signature | None, new: Signature) -> str:
         return "node class changed"
     if old.fingerprint != new.fingerprint:
         return "its fingerprint changed (e.g. an input file changed)"
-    before, after = dict(old.parts), dict(new.parts)
+    before, after = old.parts, new.parts
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     literal_changes = [k for k in changed if not (after.get(k, "").startswith("@")
                                                   or before.get(k, "").startswith("@"))]

@@ -73,7 +73,7 @@ class KeyTable:
                 fingerprint = digest_fingerprint(value)
             except Exception:  # ComfyUI's contract: a failing IS_CHANGED means "always re-run"
                 fingerprint = digest_fingerprint(float("nan"))
-        sig = Signature(entry["class_type"], fingerprint, tuple(parts))
+        sig = Signature.of(entry["class_type"], fingerprint, parts)
         self.sigs[node] = sig
         self.keys[node] = sig.key
 
@@ -105,5 +105,8 @@ class PlanMemo:
         if any(table.registry[n["class_type"]].fingerprint is not None for n in prompt.values()):
             self._last = None  # fingerprints (file hashes...) must be asked again every prompt
             return
-        self._last = (snapshot, {n: k for n, k in table.keys.items() if n in prompt},
-                      {n: g for n, g in table.sigs.items() if n in prompt}, plan)
+        keys, sigs = table.keys, table.sigs
+        if table.graph.parent:  # expansions added nodes of their own: keep only the prompt's
+            keys = {n: k for n, k in keys.items() if n in prompt}
+            sigs = {n: g for n, g in sigs.items() if n in prompt}
+        self._last = (snapshot, keys, sigs, plan)  # the finished run's tables, shared rather than copied

@@ -200,6 +200,26 @@ def test_cache_is_bounded_and_can_be_disabled(registry, calls):
     assert tiny.cache.bytes <= 1000
 
 
+def test_cache_evicts_least_recently_used(registry):
+    cache = OutputCache(max_entries=3)
+    for key in "abcd":
+        cache.put(key, [[key]], None)
+    assert cache.get("a") is None and cache.get("b") is not None
+    cache.put("e", [["e"]], None)  # b was just used, so c goes
+    assert [k for k in "bcde" if cache.get(k) is not None] == ["b", "d", "e"]
+
+
+def test_one_producer_feeding_two_inputs_runs_once(engine, calls):
+    prompt = {
+        "x": {"class_type": "TestInt", "inputs": {"value": 4}},
+        "sum": {"class_type": "TestAdd", "inputs": {"a": ["x", 0], "b": ["x", 0]}},
+        "out": {"class_type": "TestOutput", "inputs": {"value": ["sum", 0]}},
+    }
+    result = engine.run(prompt)
+    assert result.ui["out"] == {"value": [8]}
+    assert calls.count("int:4") == 1
+
+
 def test_event_size_does_not_grow_with_graph(engine):
     def biggest(length: int) -> int:
         engine.run(chain(length))
