@@ -203,18 +203,10 @@ class _Run:
         return self.result
 
     def _plan_order(self) -> list[str]:
-        seen: list[str] = []
-        stack, visited = list(self.outputs), set()
-        while stack:
-            node = stack.pop()
-            if node in visited:
-                continue
-            visited.add(node)
-            if node not in self.keys:
-                self.key(node)
-            seen.append(node)
-            stack.extend(source for _name, source, _slot in self.graph.links(node))
-        return seen
+        """Every node the outputs depend on, producers first: keying the outputs keys exactly those."""
+        for output in self.outputs:
+            self.key(output)
+        return list(self.keys)
 
     def _blame(self, stuck: list[str]) -> str:
         expanded = [n for n in stuck if n in self.graph.parent]
