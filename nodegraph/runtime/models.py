@@ -61,10 +61,14 @@ def _modules(value: Any) -> list[Any]:
 
 
 def _size(value: Any) -> int:
-    total = 0
+    """Bytes of the tensors in a loaded value, each counted once: a value may hold a model and one of its
+    own submodules (Janus's VQ codec is part of the Janus model)."""
+    total, seen = 0, set()
     for module in _modules(value):
         for tensor in [*module.parameters(), *module.buffers()]:
-            total += tensor.numel() * tensor.element_size()
+            if id(tensor) not in seen:
+                seen.add(id(tensor))
+                total += tensor.numel() * tensor.element_size()
     return total
 
 

@@ -67,6 +67,13 @@ def test_hub_ids_resolve_from_the_local_hugging_face_cache(tmp_path, monkeypatch
         manager.find("checkpoints", "nobody/not-a-cached-model")
 
 
+def test_a_model_and_its_own_submodule_count_once(tmp_path):
+    manager = ModelManager(Config(models_dirs=(tmp_path,), device="cpu"))
+    outer = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Linear(8, 8))
+    manager.load("pair", lambda device, dtype: (outer, outer[1]))  # as Janus's codec is part of its model
+    assert manager.loaded()[0]["bytes"] == 2 * (64 + 8) * 4
+
+
 def test_load_is_memoised_and_reported(tmp_path):
     manager = ModelManager(Config(models_dirs=(tmp_path,), device="cpu"))
     first = manager.load("unet", _linear(8), kind="checkpoints", name="m/unet")
