@@ -16,7 +16,6 @@ _active: dict[str, Any] | None = None
 
 def make_services(config: Config) -> dict[str, Any]:
     """Create the services and make them the active ones; anything needing torch loads on first use."""
-    global _active
     if config.threads:
         import torch  # only when asked: a busy machine runs small models faster on fewer threads
 
@@ -28,8 +27,14 @@ def make_services(config: Config) -> dict[str, Any]:
         pass
     else:
         services["models"] = ModelManager(config)
-    _active = services
+    activate(services)
     return services
+
+
+def activate(services: dict[str, Any]) -> None:
+    """Make `services` the ones schema callables see (one process hosting several configurations)."""
+    global _active
+    _active = services
 
 
 def active() -> dict[str, Any]:

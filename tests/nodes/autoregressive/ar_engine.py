@@ -7,7 +7,7 @@ from typing import Any
 
 from nodegraph.core.executor import Executor, RunResult
 from nodegraph.core.validate import validate
-from nodegraph.runtime import services as services_module
+from nodegraph.runtime.services import activate
 
 
 def captured() -> dict[str, Any]:
@@ -33,7 +33,7 @@ class Engine:
 
     def run(self, prompt: dict[str, Any], fresh: bool = True) -> RunResult:
         # Model combos list the active services' folders; several engines (tiny, shipped) share a process.
-        services_module._active = self.services
+        activate(self.services)
         checked = validate(prompt, self.registry, None)
         assert checked.ok, checked.body()
         if fresh:  # a new executor: nothing cached, so the nodes really run again
