@@ -11,7 +11,9 @@ from transformers import CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaForCau
 
 LATENT_CHANNELS = 4
 LATENT_SIZE = 16
-CODEBOOK_SIZE = 1024
+# Flat colours and their edges need few codes; a larger codebook split each flat background into dozens
+# of near-identical codes the transformer then had to guess between (bench/README.md).
+CODEBOOK_SIZE = 128
 TEXT_WIDTH = 128
 _AUTOENCODER_CHANNELS = (16, 32, 64)
 

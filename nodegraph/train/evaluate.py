@@ -39,6 +39,19 @@ def score_diffusion(pipeline, limit: int | None = None, seed: int = 0, guidance:
     return summarize(images, [p.attributes for p in prompts])
 
 
+def round_trip_ceiling(encode: Callable, decode: Callable, seed: int, count: int = 200) -> float:
+    """Fully correct share of held-out one-shape scenes after an autoencoder round trip: the best score a
+    generator decoding through this autoencoder can reach under the same judge."""
+    from nodegraph.train.batches import HELD_OUT_SEED_OFFSET, to_tensor, to_uint8
+    from nodegraph.train.dataset import ShapesDataset
+
+    dataset = ShapesDataset(seed=seed + HELD_OUT_SEED_OFFSET + 2, two_shape_probability=0.0)
+    samples = [dataset[i] for i in range(count)]
+    with torch.no_grad():
+        recon = to_uint8(decode(encode(to_tensor(np.stack([s.image for s in samples])))))
+    return summarize(list(recon), [s.attributes for s in samples])["fully_correct"]
+
+
 def timed(name: str, fn: Callable[[], dict]) -> dict:
     started = time.monotonic()
     result = fn()
@@ -104,7 +117,9 @@ def evaluate_diffusion(out: Path, seed: int) -> dict:
     pipeline = StableDiffusionPipeline.from_pretrained(
         str(out / SD_FOLDER), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipeline.set_progress_bar_config(disable=True)
-    result = {"vae_psnr_db": vae_psnr(pipeline.vae, seed)}
+    vae = pipeline.vae
+    result = {"vae_psnr_db": vae_psnr(vae, seed), "vae_round_trip": round_trip_ceiling(
+        lambda x: vae.encode(x).latent_dist.mode(), lambda z: vae.decode(z).sample, seed)}
     result.update(score_diffusion(pipeline, seed=seed))
     return result
 
@@ -127,7 +142,7 @@ def evaluate_ar(out: Path, seed: int) -> dict:
 
     from nodegraph.train.ar_layout import ArLayout
     from nodegraph.train.train_ar import AR_FOLDER
-    from nodegraph.train.train_vq import vq_psnr
+    from nodegraph.train.train_vq import decode_indices, encode_indices, vq_psnr
 
     folder = out / AR_FOLDER
     layout = ArLayout.load(folder)
@@ -135,7 +150,8 @@ def evaluate_ar(out: Path, seed: int) -> dict:
     model = AutoModelForCausalLM.from_pretrained(str(folder / "transformer")).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
     value, used = vq_psnr(vq, seed)
-    result = {"vq_psnr_db": value, "codebook_used": used}
+    ceiling = round_trip_ceiling(lambda x: encode_indices(vq, x), lambda codes: decode_indices(vq, codes), seed)
+    result = {"vq_psnr_db": value, "codebook_used": used, "vq_round_trip": ceiling}
     result.update(score_ar(model, vq, tokenizer, layout, seed=seed))
     return result
 

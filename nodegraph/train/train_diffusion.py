@@ -17,7 +17,7 @@ from nodegraph.train.pools import batch_indices, encoded_pool
 BATCH = 32
 CAPTION_DROPOUT = 0.1
 MIN_SNR_GAMMA = 5.0
-LAYOUT_STEPS = 2500
+LAYOUT_STEPS = 6000
 SD_FOLDER = Path("checkpoints") / "shapes-sd"
 # Linear betas reach a near-zero terminal SNR (alpha_bar ~ 4e-5), so sampling from pure noise matches
 # training; v-prediction keeps the highest-noise steps well posed.

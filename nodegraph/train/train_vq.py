@@ -23,6 +23,7 @@ BATCH = 16
 RESTART_EVERY = 50  # steps between dead-code restarts
 KMEANS_IMAGES = 600
 KMEANS_ITERATIONS = 12
+SUPPORT_CELL = 0.3  # latent-space grid for support_points: about the spread of one flat colour's latents
 
 
 def encode_indices(vq: VQModel, images: torch.Tensor) -> torch.Tensor:
@@ -78,6 +79,15 @@ def kmeans(vectors: torch.Tensor, k: int, iterations: int, seed: int) -> torch.T
     return centroids
 
 
+def support_points(vectors: torch.Tensor, cell: float) -> torch.Tensor:
+    """One vector per occupied grid cell of side `cell`: k-means on these spreads the codes over the
+    latents' support instead of their density, which flat backgrounds would otherwise claim."""
+    _, cell_of = torch.unique(torch.round(vectors / cell), dim=0, return_inverse=True)
+    first = torch.full((int(cell_of.max()) + 1,), len(cell_of), dtype=torch.long)
+    first.scatter_reduce_(0, cell_of, torch.arange(len(cell_of)), reduce="amin")
+    return vectors[first]
+
+
 def initial_vq(out: Path, seed: int) -> VQModel:
     vae = AutoencoderKL.from_pretrained(str(out / "checkpoints" / "shapes-sd" / "vae"))
     vq = vq_from_vae(vae)
@@ -86,7 +96,8 @@ def initial_vq(out: Path, seed: int) -> VQModel:
         latents = torch.cat([vq.encode(chunk).latents for chunk in images.split(250)])
     vectors = latents.permute(0, 2, 3, 1).reshape(-1, latents.shape[1])
     with torch.no_grad():
-        vq.quantize.embedding.weight.copy_(kmeans(vectors, vq.config.num_vq_embeddings, KMEANS_ITERATIONS, seed))
+        codebook = kmeans(support_points(vectors, SUPPORT_CELL), vq.config.num_vq_embeddings, KMEANS_ITERATIONS, seed)
+        vq.quantize.embedding.weight.copy_(codebook)
     return vq
 
 
