@@ -149,7 +149,7 @@ def hybrid_section(count: int) -> list[str]:
         return ["hybrid comparison skipped: needs models/autoregressive/shapes-ar and models/checkpoints/shapes-sd"]
     registry = build_registry([])
     prompts = load_eval_prompts()[:count]
-    modes = {"pure AR (cfg 3, 256 tokens)": lambda text, seed: ar_txt2img(text=text, seed=seed),
+    modes = {"pure AR (cfg 2, 256 tokens)": lambda text, seed: ar_txt2img(text=text, seed=seed),
              "pure diffusion (20 DDIM steps, cfg 5)": lambda text, seed: txt2img(text=text, seed=seed),
              "hybrid (AR, then diffusion at denoise 0.5)": lambda text, seed: hybrid_ar_then_diffusion(
                  text=text, seed=seed)}

@@ -29,7 +29,7 @@ def pick(logits: torch.Tensor, temperature: float, top_k: int, generator: torch.
 
 
 @torch.no_grad()
-def sample_image_tokens(model, layout: ArLayout, prefix: torch.Tensor, guidance: float = 3.0,
+def sample_image_tokens(model, layout: ArLayout, prefix: torch.Tensor, guidance: float = 2.0,
                         temperature: float = 1.0, top_k: int = 0,
                         generator: torch.Generator | None = None) -> torch.Tensor:
     """prefix: [B, prefix_length + 1] ids ending in <boi> (see ArLayout.prefix). Returns codebook indices

@@ -22,7 +22,7 @@ SAMPLING_INPUTS = {
     "temperature": In.float(1.0, min=0.0, max=5.0, step=0.05, tooltip="0 = greedy"),
     "top_k": In.int(0, min=0, max=1_000_000, tooltip="0 = no limit"),
     "top_p": In.float(1.0, min=0.0, max=1.0, step=0.01),
-    "cfg": In.float(3.0, min=0.0, max=30.0, step=0.1, tooltip="guidance on logits; 1 = off"),
+    "cfg": In.float(2.0, min=0.0, max=30.0, step=0.1, tooltip="guidance on logits; 1 = off"),
     "use_kv_cache": In.bool(True),
     "batch_size": In.int(1, min=1, max=64),
     "vq_model": In(VQ_MODEL, optional=True, tooltip="decodes the progress previews"),

@@ -50,8 +50,9 @@ def test_ar_images_follow_their_prompts(shipped_engine):
         verdicts.append(judge(pixels, item.attributes))
     hits = sum(v["color"] + v["background"] for v in verdicts)
     # Pictures that ignore the prompt name the right one of 8 colours about 1 time in 8 (2 hits expected in
-    # 16 checks); the trainer's evaluator scores this model at ~50-75% on each with the same settings.
-    assert hits >= 6, verdicts
+    # 16 checks); the trainer's evaluator scores this model at 95% (background) and 83% (colour) with the
+    # same settings, so about 14 are expected.
+    assert hits >= 10, verdicts
 
 
 @pytest.mark.skipif(not (SHIPPED / "vq" / "config.json").is_file(),
