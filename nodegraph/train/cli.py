@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 PHASES = ("tokenizer", "vae", "unet", "controlnet", "vq", "ar")
-# Steps per phase, sized from measured throughput so the whole run fits in ~2.5 h on 2 CPU cores.
+# Steps per phase: what produced the shipped weights (bench/README.md, Training time). In all about
+# 5 hours of one CPU core, over the 2.5 hours the default-models issue asks for.
 DEFAULT_STEPS = {"vae": 1000, "unet": 5000, "controlnet": 6500, "vq": 300, "ar": 2000}
 
 
