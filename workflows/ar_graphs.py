@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from diffusion_graphs import box_mask
+
 AR_MODEL = "shapes-ar"
 SIZE = 64
 # What the trainer's evaluator scores the shipped model with: guidance 2 on the logits, temperature 1
@@ -41,17 +43,6 @@ def decode_and_save(tokens: list[Any], prefix: str, model_node: str = "1") -> di
     }
 
 
-def box_mask(box: tuple[int, int, int, int], size: int, first_id: int) -> dict[str, Any]:
-    x, y, w, h = box
-    a, b, c = str(first_id), str(first_id + 1), str(first_id + 2)
-    return {
-        a: {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": size, "height": size}},
-        b: {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": w, "height": h}},
-        c: {"class_type": "MaskComposite", "inputs": {"destination": [a, 0], "source": [b, 0], "x": x, "y": y,
-                                                      "operation": "add"}},
-    }
-
-
 def ar_txt2img(model: str = AR_MODEL, text: str = TXT2IMG_TEXT, seed: int = 42, **sampling: Any) -> dict[str, Any]:
     prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
               "2": sampler(text, seed, **sampling)}
@@ -63,7 +54,7 @@ def ar_inpaint(model: str = AR_MODEL, text: str = INPAINT_TEXT, seed: int = 42, 
                **sampling: Any) -> dict[str, Any]:
     """Draws the picture to edit, then regenerates only the tokens under the box mask with a new prompt."""
     prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
-              "2": sampler(base_text, base_seed, **sampling), **box_mask(box, size, 30)}
+              "2": sampler(base_text, base_seed, **sampling), **box_mask(box, 30, size)}
     prompt["33"] = {"class_type": "TokenMaskFromMask", "inputs": {"vq_model": ["1", 1], "mask": ["32", 0],
                                                                   "rule": "any"}}
     edit = sampler(text, seed, **{"cfg": INPAINT_CFG, **sampling})

@@ -52,11 +52,12 @@ def _decode_and_save(latent: list[Any], prefix: str) -> dict[str, Any]:
     }
 
 
-def _box_mask(box: tuple[int, int, int, int], first_id: int) -> dict[str, Any]:
+def box_mask(box: tuple[int, int, int, int], first_id: int, size: int = SIZE) -> dict[str, Any]:
+    """Three nodes (ids first_id..first_id+2) making a size x size MASK that is 1 inside box = (x, y, w, h)."""
     x, y, w, h = box
     a, b, c = str(first_id), str(first_id + 1), str(first_id + 2)
     return {
-        a: {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": SIZE, "height": SIZE}},
+        a: {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": size, "height": size}},
         b: {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": w, "height": h}},
         c: {"class_type": "MaskComposite", "inputs": {"destination": [a, 0], "source": [b, 0], "x": x, "y": y,
                                                       "operation": "add"}},
@@ -90,7 +91,7 @@ def inpaint(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int = 42, ba
     prompt["21"] = {"class_type": "EmptyLatentImage", "inputs": {"width": SIZE, "height": SIZE, "batch_size": 1}}
     prompt["22"] = _sampler(["21", 0], base_seed, positive=["20", 0])
     prompt["23"] = {"class_type": "VAEDecode", "inputs": {"samples": ["22", 0], "vae": ["4", 2]}}
-    prompt.update(_box_mask(INPAINT_BOX, 30))
+    prompt.update(box_mask(INPAINT_BOX, 30))
     prompt["11"] = {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["23", 0], "vae": ["4", 2],
                                                                      "mask": ["32", 0], "grow_mask_by": 6}}
     prompt["3"] = _sampler(["11", 0], seed)
@@ -106,7 +107,7 @@ def controlnet(ckpt: str = CHECKPOINT, control_net: str = CONTROLNET, text: str 
                strength: float = 1.0) -> dict[str, Any]:
     prompt = _base(ckpt, text)
     prompt["5"] = {"class_type": "EmptyLatentImage", "inputs": {"width": SIZE, "height": SIZE, "batch_size": 1}}
-    prompt.update(_box_mask(box, 30))
+    prompt.update(box_mask(box, 30))
     prompt["33"] = {"class_type": "MaskToImage", "inputs": {"mask": ["32", 0]}}
     prompt["40"] = {"class_type": "ControlNetLoader", "inputs": {"control_net_name": control_net}}
     prompt["41"] = {"class_type": "ControlNetApplyAdvanced", "inputs": {

@@ -7,10 +7,10 @@ under the same prompt, so the AR layout survives and the diffusion model redraws
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
+
+import ar_graphs
 
 HERE = Path(__file__).resolve().parent
 CHECKPOINT = "shapes-sd"
@@ -19,21 +19,11 @@ HYBRID_TEXT = "a small green triangle at the bottom left on a white background"
 DENOISE = 0.5
 
 
-def _ar_graphs() -> Any:
-    if "ar_graphs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("ar_graphs", HERE / "ar_graphs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["ar_graphs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["ar_graphs"]
-
-
 def hybrid_ar_then_diffusion(model: str | None = None, ckpt: str = CHECKPOINT, text: str = HYBRID_TEXT,
                              seed: int = 42, denoise: float = DENOISE, ar_sampling: dict | None = None,
                              **diffusion: Any) -> dict[str, Any]:
-    ar = _ar_graphs()
-    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model or ar.AR_MODEL}},
-              "2": ar.sampler(text, seed, **(ar_sampling or {})),
+    prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model or ar_graphs.AR_MODEL}},
+              "2": ar_graphs.sampler(text, seed, **(ar_sampling or {})),
               "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
               "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
               "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
@@ -52,5 +42,5 @@ WORKFLOWS = {"hybrid_ar_then_diffusion": hybrid_ar_then_diffusion}
 
 
 if __name__ == "__main__":
-    for written_path in _ar_graphs().write_all(HERE, WORKFLOWS):
+    for written_path in ar_graphs.write_all(HERE, WORKFLOWS):
         print(written_path)

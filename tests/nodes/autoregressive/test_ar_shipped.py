@@ -3,10 +3,9 @@ pixel judge on its held-out prompts. Skips (saying why) while models/autoregress
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import ar_graphs
 import numpy as np
 import pytest
 from ar_engine import Engine, captured
@@ -21,15 +20,6 @@ needs_transformer = pytest.mark.skipif(
     reason="the shipped AR model (models/autoregressive/shapes-ar, issue 3) is not installed yet")
 
 
-def ar_graphs():
-    if "ar_graphs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("ar_graphs", ROOT / "workflows" / "ar_graphs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["ar_graphs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["ar_graphs"]
-
-
 @pytest.fixture(scope="module")
 def shipped_engine(registry, tmp_path_factory) -> Engine:
     return Engine(registry, services_for(ROOT / "models", tmp_path_factory.mktemp("shipped")))
@@ -42,7 +32,7 @@ def test_ar_images_follow_their_prompts(shipped_engine):
 
     verdicts = []
     for seed, item in enumerate(load_eval_prompts()[:PROMPTS]):
-        prompt = ar_graphs().ar_txt2img(text=item.prompt, seed=seed)
+        prompt = ar_graphs.ar_txt2img(text=item.prompt, seed=seed)
         prompt["99"] = {"class_type": "Capture", "inputs": {"value": ["8", 0], "label": "image"}}
         result = shipped_engine.run(prompt)
         assert result.status == "success", result.error

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import ar_graphs
 import pytest
 import torch
 from ar_engine import captured
@@ -14,15 +13,6 @@ from ar_engine import captured
 from nodegraph.workflow import load_workflow
 
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
-
-
-def ar_graphs():
-    if "ar_graphs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("ar_graphs", WORKFLOWS / "ar_graphs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["ar_graphs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["ar_graphs"]
 
 
 def shape(prompt: dict) -> list[tuple[str, str]]:
@@ -37,7 +27,7 @@ def test_shipped_ui_workflow_is_the_builders_graph(registry, name):
     workflow = json.loads((WORKFLOWS / f"{name}.json").read_text())
     assert "nodes" in workflow and "links" in workflow  # the UI format, as the editor saves it
     converted = load_workflow(workflow, registry).prompt
-    assert shape(converted) == shape(ar_graphs().WORKFLOWS[name]())
+    assert shape(converted) == shape(ar_graphs.WORKFLOWS[name]())
 
 
 def with_capture(prompt: dict) -> dict:
@@ -46,9 +36,8 @@ def with_capture(prompt: dict) -> dict:
 
 
 def test_txt2img_inpaint_and_edit_run_on_a_tiny_model(engine):
-    graphs = ar_graphs()
-    for prompt in (graphs.ar_txt2img("tiny"), graphs.ar_inpaint("tiny", size=32, box=(16, 16, 16, 16)),
-                   graphs.ar_continuation_edit("tiny", keep_rows=3)):
+    for prompt in (ar_graphs.ar_txt2img("tiny"), ar_graphs.ar_inpaint("tiny", size=32, box=(16, 16, 16, 16)),
+                   ar_graphs.ar_continuation_edit("tiny", keep_rows=3)):
         result = engine.run(with_capture(prompt))
         assert result.status == "success", result.error
         image = captured()["image"]

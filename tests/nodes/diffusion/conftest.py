@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import diffusion_graphs
 import pytest
 import torch
-from sd_engine import Engine, load_graphs, make_engine
+from sd_engine import Engine, make_engine
 from sd_tiny import build_models
 
 from nodegraph.plugins import build_registry
@@ -15,7 +16,7 @@ from nodegraph.plugins import build_registry
 
 @pytest.fixture(scope="session")
 def graphs() -> Any:
-    return load_graphs()
+    return diffusion_graphs
 
 
 @pytest.fixture(scope="session")

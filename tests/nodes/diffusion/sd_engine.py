@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,6 @@ from nodegraph.core.validate import validate
 from nodegraph.runtime.services import make_services
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def load_graphs() -> Any:
-    """workflows/diffusion_graphs.py, the builders of the shipped workflows."""
-    spec = importlib.util.spec_from_file_location("diffusion_graphs", ROOT / "workflows" / "diffusion_graphs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Engine:

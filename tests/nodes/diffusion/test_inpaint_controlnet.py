@@ -27,7 +27,7 @@ def test_inpaint_workflow_equals_the_input_outside_the_mask(engine, graphs):
 def test_noise_mask_keeps_the_unmasked_latent(engine, graphs):
     prompt = graphs.img2img("tiny-sd", TEXT, seed=1, denoise=1.0)
     prompt["3"]["inputs"]["steps"] = 3
-    prompt.update(graphs._box_mask((0, 0, 32, 64), 30))  # left half
+    prompt.update(graphs.box_mask((0, 0, 32, 64), 30))  # left half
     prompt["15"] = {"class_type": "SetLatentNoiseMask", "inputs": {"samples": ["11", 0], "mask": ["32", 0]}}
     prompt["3"]["inputs"]["latent_image"] = ["15", 0]
     result = engine.run(prompt)

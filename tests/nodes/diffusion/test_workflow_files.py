@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
+import diffusion_graphs as GRAPHS
 import pytest
-from sd_engine import ROOT, load_graphs
+from sd_engine import ROOT
 
 from nodegraph.workflow import api_to_ui, load_workflow
-
-GRAPHS = load_graphs()
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS.WORKFLOWS))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import hybrid_graphs
 from ar_engine import captured
 
 from nodegraph.workflow import load_workflow
@@ -14,17 +13,8 @@ from nodegraph.workflow import load_workflow
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
 
 
-def hybrid_graphs():
-    if "hybrid_graphs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("hybrid_graphs", WORKFLOWS / "hybrid_graphs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["hybrid_graphs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["hybrid_graphs"]
-
-
 def tiny_hybrid(**kwargs) -> dict:
-    prompt = hybrid_graphs().hybrid_ar_then_diffusion("tiny", "tiny-sd", steps=4, **kwargs)
+    prompt = hybrid_graphs.hybrid_ar_then_diffusion("tiny", "tiny-sd", steps=4, **kwargs)
     prompt["90"] = {"class_type": "Capture", "inputs": {"value": ["8", 0], "label": "refined"}}
     prompt["91"] = {"class_type": "ImageTokenDecode", "inputs": {"vq_model": ["1", 1], "image_tokens": ["2", 0]}}
     prompt["92"] = {"class_type": "Capture", "inputs": {"value": ["91", 0], "label": "ar"}}
@@ -47,10 +37,10 @@ def test_hybrid_refines_the_ar_picture_at_partial_denoise(hybrid_engine):
 def test_hybrid_ui_workflow_is_the_builders_graph(hybrid_engine):
     workflow = json.loads((WORKFLOWS / "hybrid_ar_then_diffusion.json").read_text())
     converted = load_workflow(workflow, hybrid_engine.registry).prompt
-    built = hybrid_graphs().hybrid_ar_then_diffusion()
+    built = hybrid_graphs.hybrid_ar_then_diffusion()
     assert sorted(n["class_type"] for n in converted.values()) == sorted(n["class_type"] for n in built.values())
     denoise = [n["inputs"]["denoise"] for n in converted.values() if n["class_type"] == "KSampler"]
-    assert denoise == [hybrid_graphs().DENOISE]
+    assert denoise == [hybrid_graphs.DENOISE]
 
 
 def test_tokens_from_another_codebook_are_refused(hybrid_engine):
