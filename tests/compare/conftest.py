@@ -13,20 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compare_data import PROMPTS, STEPS
 
 TESTS = Path(__file__).resolve().parents[1]
 for folder in (TESTS / "nodes" / "diffusion", TESTS / "nodes" / "autoregressive"):
     if str(folder) not in sys.path:
         sys.path.append(str(folder))
 
-# Two evaluator prompts (ground truth included), neither with a white shape, so both also give an edit.
-PROMPTS = [
-    {"prompt": "a little blue square in the top right on a red background", "shape": "square", "color": "blue",
-     "size": "small", "position": "top right", "background": "red"},
-    {"prompt": "black background, a large green circle in the lower right", "shape": "circle", "color": "green",
-     "size": "large", "position": "bottom right", "background": "black"},
-]
-STEPS = (2, 3)
 
 
 @pytest.fixture(scope="session")

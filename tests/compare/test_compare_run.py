@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PROMPTS, STEPS
+from compare_data import PROMPTS, STEPS
 from PIL import Image
 
 from nodegraph.compare import families, report
