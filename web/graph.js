@@ -83,6 +83,7 @@ export class Graph {
     this.lastNodeId = 0;
     this.lastLinkId = 0;
     this.extra = {};
+    this.kept = {}; // saved fields this editor does not draw (floating links, subgraph definitions), written back
     this.version = 0; // bumped on every structural change so caches know to refresh
   }
 

@@ -21,9 +21,21 @@ function nodeJSON(n, order) {
   return out;
 }
 
+/** ComfyUI's native reroutes (drawn by its editor, not by this one), in the 0.4 form ComfyUI writes:
+ * `extra.reroutes`, and each link's parent reroute in `extra.linkExtensions` (0.4 link arrays have no room
+ * for it). References to links deleted here are dropped, so ComfyUI finds no dangling ids. */
+function rerouteExtra(graph) {
+  const extra = clone(graph.extra);
+  if (!Array.isArray(extra.reroutes)) return extra;
+  extra.reroutes = extra.reroutes.map((r) => ({ ...r, linkIds: (r.linkIds || []).filter((id) => graph.links.has(id)) }));
+  extra.linkExtensions = (extra.linkExtensions || []).filter((e) => graph.links.has(e.id));
+  return extra;
+}
+
 /** The graph as a ComfyUI 0.4 UI workflow (links in array form), readable by ComfyUI itself. */
 export function serialize(graph, view) {
   return {
+    ...clone(graph.kept),
     last_node_id: graph.lastNodeId,
     last_link_id: graph.lastLinkId,
     nodes: [...graph.nodes.values()].map(nodeJSON),
@@ -31,7 +43,7 @@ export function serialize(graph, view) {
     groups: graph.groups.map((g) => ({ title: g.title, bounding: [...g.bounding], color: g.color, font_size: 24,
       flags: {} })),
     config: {},
-    extra: { ...clone(graph.extra), ds: view ? { scale: view.scale, offset: [...view.offset] } : undefined },
+    extra: { ...rerouteExtra(graph), ds: view ? { scale: view.scale, offset: [...view.offset] } : undefined },
     version: 0.4,
   };
 }
@@ -85,6 +97,15 @@ export function loadWorkflow(graph, json, defs) {
   graph.lastNodeId = Math.max(graph.lastNodeId, json.last_node_id ?? json.state?.lastNodeId ?? 0);
   graph.lastLinkId = Math.max(graph.lastLinkId, json.last_link_id ?? json.state?.lastLinkId ?? 0);
   graph.extra = clone(json.extra) || {};
+  // A version 1 file keeps native reroutes at the top level and parent ids on link objects: move them
+  // where the 0.4 form this editor saves keeps them, as ComfyUI does.
+  if (Array.isArray(json.reroutes) && json.reroutes.length) {
+    graph.extra.reroutes = clone(json.reroutes);
+    graph.extra.linkExtensions = normalizeLinks(json).filter((l) => l.parentId !== undefined)
+      .map((l) => ({ id: Number(l.id), parentId: l.parentId }));
+  }
+  graph.kept = {};
+  for (const key of ['floatingLinks', 'definitions']) if (json[key] !== undefined) graph.kept[key] = clone(json[key]);
   return json.extra?.ds || null;
 }
 

@@ -178,6 +178,49 @@ def test_version_1_workflow_with_link_objects_opens(page: Any, live_server: Any)
     assert wait_run(page) == "done"
 
 
+def test_native_reroutes_floating_links_and_subgraphs_survive_a_save(page: Any, live_server: Any) -> None:
+    # ComfyUI's own reroute points and subgraph definitions are not drawn here, but saving must not lose them.
+    node = {"flags": {}, "mode": 0, "properties": {}}
+    subgraphs = {"subgraphs": [{"id": "a1b2", "name": "inner", "nodes": [], "links": []}]}
+    workflow = {
+        "id": "77aa", "revision": 0, "version": 1, "config": {}, "extra": {}, "groups": [],
+        "state": {"lastGroupId": 0, "lastNodeId": 3, "lastLinkId": 2, "lastRerouteId": 2},
+        "nodes": [
+            {"id": 1, "type": "EmptyImage", "pos": [0, 0], "size": [200, 130], "order": 0, "inputs": [],
+             "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1, 2]}], "widgets_values": [8, 8, 1, 0],
+             **node},
+            {"id": 2, "type": "PreviewImage", "pos": [400, 0], "size": [200, 200], "order": 1,
+             "inputs": [{"name": "images", "type": "IMAGE", "link": 1}], "outputs": [], **node},
+            {"id": 3, "type": "ImageInvert", "pos": [400, 300], "size": [200, 60], "order": 2,
+             "inputs": [{"name": "image", "type": "IMAGE", "link": 2}],
+             "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": []}], **node},
+        ],
+        "links": [{"id": 1, "origin_id": 1, "origin_slot": 0, "target_id": 2, "target_slot": 0, "type": "IMAGE",
+                   "parentId": 2},
+                  {"id": 2, "origin_id": 1, "origin_slot": 0, "target_id": 3, "target_slot": 0, "type": "IMAGE",
+                   "parentId": 1}],
+        "reroutes": [{"id": 1, "pos": [250, 100], "linkIds": [1, 2]},
+                     {"id": 2, "parentId": 1, "pos": [320, 60], "linkIds": [1]}],
+        "floatingLinks": [{"id": 3, "origin_id": 1, "origin_slot": 0, "target_id": -1, "target_slot": -1,
+                           "type": "IMAGE", "parentId": 1}],
+        "definitions": subgraphs,
+    }
+    page.evaluate("(w) => app.loadGraphJSON(w, 'v1')", workflow)
+    save = "async () => (await import('./workflow.js')).serialize(app.graph, app.view)"
+    saved = page.evaluate(save)
+    assert saved["version"] == 0.4
+    assert saved["extra"]["reroutes"] == workflow["reroutes"]
+    assert saved["extra"]["linkExtensions"] == [{"id": 1, "parentId": 2}, {"id": 2, "parentId": 1}]
+    assert saved["floatingLinks"] == workflow["floatingLinks"] and saved["definitions"] == subgraphs
+    # The saved 0.4 file loads back to the same reroutes; deleting a link drops the ids that named it.
+    page.evaluate("(w) => app.loadGraphJSON(w, 'again')", saved)
+    page.evaluate("() => app.graph.removeLink(2)")
+    again = page.evaluate(save)
+    assert [r["linkIds"] for r in again["extra"]["reroutes"]] == [[1], [1]]
+    assert again["extra"]["linkExtensions"] == [{"id": 1, "parentId": 2}]
+    assert again["definitions"] == subgraphs
+
+
 SHIPPED = sorted((REPO_ROOT / "workflows").glob("*.json"))
 
 
