@@ -42,3 +42,17 @@ def test_blank_image_has_no_shape():
     blank = np.zeros((64, 64, 3), np.uint8)
     verdict = judge(blank, Attributes("black", (Shape("circle", "red", "small", "center"),)))
     assert verdict["background"] and not verdict["fully_correct"]
+
+
+def test_judge_tolerates_a_slight_blur():
+    # The autoencoders' round-trip ceilings (bench/README.md) are not the judge being strict about edges:
+    # a Gaussian blur of sigma 0.8 px leaves it at 99% on these scenes; a VAE round trip at 82%.
+    from scipy import ndimage
+
+    dataset = ShapesDataset(seed=7, two_shape_probability=0.0)
+    verdicts = []
+    for i in range(200):
+        sample = dataset[i]
+        blurred = ndimage.gaussian_filter(sample.image.astype(np.float64), (0.8, 0.8, 0))
+        verdicts.append(judge(np.clip(blurred, 0, 255).round().astype(np.uint8), sample.attributes)["fully_correct"])
+    assert np.mean(verdicts) >= 0.97
