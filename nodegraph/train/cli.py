@@ -12,10 +12,13 @@ from pathlib import Path
 
 import torch
 
+from nodegraph.train.chains import CHAINS, run_chains
+
 PHASES = ("tokenizer", "vae", "unet", "controlnet", "vq", "ar")
-# Steps per phase: what produced the shipped weights (bench/README.md, Training time). In all about
-# 5 hours of one CPU core, over the 2.5 hours the default-models issue asks for.
-DEFAULT_STEPS = {"vae": 1000, "unet": 5000, "controlnet": 6500, "vq": 300, "ar": 2000}
+SHARED_PHASES = ("tokenizer", "vae")  # what both chains (nodegraph/train/chains.py) start from
+# Steps per phase of the end-to-end run that produced the shipped diffusion models, 2 h 9 min on two cores
+# (bench/README.md, Training time). The VAE's 2000 steps (not 1000) are what let small shapes keep their corners.
+DEFAULT_STEPS = {"vae": 2000, "unet": 5000, "controlnet": 6500, "vq": 300, "ar": 2000}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -25,7 +28,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path(".train"), help="checkpoints and learning curves")
     parser.add_argument("--steps", type=int, default=None, help="override the phase's step count")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch CPU threads; `all` with 2 or more trains its two chains side by side")
     parser.add_argument("--family", default="all", choices=("all", "diffusion", "ar", "controlnet"),
                         help="what `eval` measures")
     parser.add_argument("--eval-json", type=Path, default=None, help="where `eval` writes its figures")
@@ -61,6 +65,12 @@ def run(phase: str, args: argparse.Namespace) -> None:
         train_ar(args.out, args.work, steps, args.seed)
 
 
+def chain_options(args: argparse.Namespace) -> list[str]:
+    """The command-line options each chain's child process gets (chains.py adds its share of the threads)."""
+    options = ["--out", str(args.out), "--work", str(args.work), "--seed", str(args.seed)]
+    return options + (["--steps", str(args.steps)] if args.steps else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     torch.set_num_threads(args.threads)
@@ -73,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         from nodegraph.train.evaluate import main as evaluate_main
 
         return evaluate_main(args.out, args.family, args.eval_json, args.seed)
+    if args.phase == "all" and args.threads >= len(CHAINS):
+        for phase in SHARED_PHASES:
+            print(f"== {phase}", file=sys.stderr)
+            run(phase, args)
+        return run_chains(chain_options(args), args.threads, args.work)
     phases = PHASES if args.phase == "all" else (args.phase,)
     if args.phase != "all" and args.phase != "tokenizer" and not (args.work / "tokenizer" / "tokenizer.json").exists():
         phases = ("tokenizer", *phases)
