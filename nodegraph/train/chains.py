@@ -4,7 +4,7 @@ the autoregressive chain (vq, ar) share nothing, so each runs in its own process
 Each phase runs in a child process with its share of the torch threads, counted when the phase starts: one
 each while both chains run (two threads per model next to another job thrash, bench/README.md), all of
 them for a phase that starts after the other chain finished. Each child's output goes to a log under the
-work folder; this process shows one progress bar per chain, read from those logs.
+work folder; this process shows one line per chain: its child's newest progress bar, read from that log.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def run_chains(options: list[str], threads: int, work: Path,
         while not all(chain.done for chain in chains):
             time.sleep(_POLL_SECONDS)
             for chain, bar in zip(chains, bars, strict=True):
-                status = "finished" if chain.done and not chain.failed else last_status(chain.log)
+                status = (f"failed in {chain.failed}, see {chain.log}" if chain.failed
+                          else "finished" if chain.done else last_status(chain.log))
                 if status:
                     bar.set_description_str(f"{chain.name} | {status}")
     except KeyboardInterrupt:
