@@ -28,8 +28,12 @@ def pick(logits: torch.Tensor, temperature: float, top_k: int, generator: torch.
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+# On logits; measured best for the shipped AR model (bench/README.md): 3 overshoots.
+GUIDANCE = 2.0
+
+
 @torch.no_grad()
-def sample_image_tokens(model, layout: ArLayout, prefix: torch.Tensor, guidance: float = 2.0,
+def sample_image_tokens(model, layout: ArLayout, prefix: torch.Tensor, guidance: float = GUIDANCE,
                         temperature: float = 1.0, top_k: int = 0,
                         generator: torch.Generator | None = None) -> torch.Tensor:
     """prefix: [B, prefix_length + 1] ids ending in <boi> (see ArLayout.prefix). Returns codebook indices

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nodegraph.train.ar_sample import GUIDANCE as AR_GUIDANCE
 from nodegraph.train.dataset import Attributes
 from nodegraph.train.eval_prompts import load_eval_prompts
 from nodegraph.train.judge import judge
 
 EVAL_STEPS = 20
 GUIDANCE = 5.0
-AR_GUIDANCE = 2.0  # on logits; measured best for the shipped AR model (bench/README.md), 3 overshoots
 FIELDS = ("background", "color", "shape", "position", "size", "fully_correct")
 
 
