@@ -17,6 +17,10 @@ from nodegraph.train.train_vq import encode_indices
 
 BATCH = 32
 CAPTION_DROPOUT = 0.1
+# The transformer's step is matmul-bound: bf16 autocast made it 1.5x faster on a CPU with native bf16 dot
+# products (bench/README.md). Elsewhere bf16 is emulated and slower, so it stays off there.
+_BF16_PROBES = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+BF16 = any(getattr(torch.cpu, probe, lambda: False)() for probe in _BF16_PROBES)
 AR_FOLDER = Path("autoregressive") / "shapes-ar"
 
 
@@ -44,7 +48,8 @@ def train_ar(out: Path, work: Path, steps: int, seed: int):
         sequence = torch.cat([prefix, images[pick], eoi], 1)
         labels = sequence.clone()
         labels[:, : prefix.shape[1]] = -100  # learn the image given the caption, not the caption
-        return model(input_ids=sequence, labels=labels).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
+            return model(input_ids=sequence, labels=labels).loss
 
     phase = Phase("ar", steps, {"transformer": model}, step_loss, lr=1e-3, warmup=100, weight_decay=0.01,
                   evaluate=lambda: score_ar(model, vq, tokenizer, layout, limit=32),
