@@ -33,7 +33,7 @@ class Phase:
     weight_decay: float = 0.0
     evaluate: Callable[[], dict] | None = None
     eval_every: int = 0
-    extra_state: dict = field(default_factory=dict)  # picklable state a phase mutates (e.g. code usage)
+    extra_state: dict = field(default_factory=dict)  # tensors and plain values a phase mutates (e.g. code usage)
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -58,7 +58,8 @@ def run_phase(phase: Phase, work: Path, stop_at: int | None = None) -> bool:
     schedule = get_cosine_schedule_with_warmup(optimizer, phase.warmup, phase.steps)
     step, elapsed = 0, 0.0
     if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, weights_only=False)
+        # weights_only: a checkpoint is tensors and plain values, so a --work folder from elsewhere runs no code.
+        state = torch.load(checkpoint_path, weights_only=True)
         for name, module in phase.modules.items():
             module.load_state_dict(state["modules"][name])
         optimizer.load_state_dict(state["optimizer"])

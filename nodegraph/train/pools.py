@@ -34,7 +34,7 @@ def encoded_pool(path: Path, seed: int, encode, count: int | None = None) -> dic
     """Load the cached pool at `path`, or render `count` samples, encode them in chunks with
     `encode(images [-1,1] NCHW) -> tensor` and cache {"codes", "masks", "captions"}."""
     if path.exists():
-        return torch.load(path, weights_only=False)
+        return torch.load(path, weights_only=True)
     count = count or POOL_SIZE
     pool = dataset_pool(seed, count)
     codes = []
