@@ -12,6 +12,7 @@ import { askText, closeMenus, showMenu, toast } from './menus.js';
 import { Panels } from './panels.js';
 import { ExecState, ImageCache, bindExecution, showValidationErrors } from './run.js';
 import { SearchBox } from './search.js';
+import { hasInstances } from './subgraphs.js';
 import { applySeedControls } from './widgets.js';
 import { graphToPrompt, loadAny, loadWorkflow, serialize } from './workflow.js';
 
@@ -335,8 +336,9 @@ export class App {
 
   /** Convert, send, and on a 400 show each error on its node; seeds then move as their control says. */
   async queue() {
-    const prompt = graphToPrompt(this.graph);
     const workflow = serialize(this.graph, this.view);
+    // Subgraph instances are flattened by the server, which takes a UI workflow as the prompt.
+    const prompt = hasInstances(this.graph) ? workflow : graphToPrompt(this.graph);
     this.exec.errors.clear();
     // Set before sending: the run's websocket events may arrive before the POST's answer does.
     this.exec.lastStatus = 'queued';

@@ -224,6 +224,7 @@ export class Renderer {
     const label = node.unknown ? `${node.title} (unknown node type)` : node.title;
     ctx.fillText(label, x + 24, y + TITLE_H / 2);
     const badges = [];
+    if (node.subgraph) badges.push(['subgraph', '#3a7d6b']);
     if (app.exec.cached.has(node.id)) badges.push(['cached', '#4a6fa5']);
     if (node.mode === MODE_BYPASS) badges.push(['bypass', '#8e44ad']);
     if (node.mode === MODE_NEVER) badges.push(['muted', '#666']);
@@ -284,7 +285,7 @@ export class Renderer {
       if (!detail || slot.widget || node.type === 'Reroute') return;
       ctx.fillStyle = errInputs.has(slot.name) ? '#f66' : '#bbb';
       ctx.textAlign = isInput ? 'left' : 'right';
-      ctx.fillText(slot.name, sx + (isInput ? 12 : -12), sy);
+      ctx.fillText(slot.label || slot.name, sx + (isInput ? 12 : -12), sy);
     };
     node.inputs.forEach((s, i) => one(s, true, i));
     node.outputs.forEach((s, i) => one(s, false, i));

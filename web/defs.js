@@ -38,7 +38,7 @@ function widgetKind(type, opts) {
 }
 
 /** One input entry `[type or options list, opts]` as {socketType, widget template or null}. */
-function describeInput(name, entry) {
+export function describeInput(name, entry) {
   const [rawType, opts = {}] = entry;
   const isList = Array.isArray(rawType);
   const type = isList ? 'COMBO' : rawType;

@@ -1,6 +1,7 @@
 /** The graph model: nodes, links, groups and the edits on them; no drawing, no DOM. */
 
 import { nodeTemplate, typesMatch } from './defs.js';
+import { makeInstance, subgraphDefinitions } from './subgraphs.js';
 
 export const MODE_ALWAYS = 0;
 export const MODE_NEVER = 2;
@@ -26,7 +27,8 @@ export class GraphNode {
     this.mode = MODE_ALWAYS;
     this.properties = { 'Node name for S&R': type };
     this.unknown = !def;
-    this.raw = null; // the saved JSON of an unknown node, written back untouched
+    this.raw = null; // the saved JSON of an unknown node or subgraph instance, written back
+    this.subgraph = null; // {id, name} of the definition when this node is a subgraph instance (subgraphs.js)
     const t = def ? nodeTemplate(def) : { inputs: [], outputs: [], widgets: [] };
     this.inputs = t.inputs.map((i) => ({ ...i, link: null }));
     this.outputs = t.outputs;
@@ -205,8 +207,10 @@ export class Graph {
     for (const c of clip.nodes) {
       const node = this.addNode(c.type, defs.get(c.type), [c.pos[0] - minX + at[0], c.pos[1] - minY + at[1]]);
       Object.assign(node, { title: c.title, mode: c.mode, flags: clone(c.flags), size: [...c.size] });
-      c.widgets.forEach((v, i) => { if (node.widgets[i]) node.widgets[i].value = clone(v); });
       if (c.raw) restoreUnknown(node, clone(c.raw));
+      const definition = c.raw ? subgraphDefinitions(this.kept).get(String(c.type)) : null;
+      if (definition) makeInstance(node, node.raw, definition, defs);
+      c.widgets.forEach((v, i) => { if (node.widgets[i]) node.widgets[i].value = clone(v); });
       idMap.set(c.id, node);
       made.push(node);
     }

@@ -55,7 +55,8 @@ export function showValidationErrors(app, body) {
       lines.push(line);
       if (e.extra_info?.input_name) inputs.set(e.extra_info.input_name, line);
     }
-    ex.errors.set(Number(id), { message: lines.join('\n'), inputs });
+    const target = nodeId({ node: id });
+    if (target !== null) ex.errors.set(target, { message: lines.join('\n'), inputs });
   }
   const err = body?.error;
   toast(typeof err === 'string' ? err : `${err?.message || 'Prompt rejected'}${err?.details ? `: ${err.details}` : ''}`, 'error');

@@ -1,21 +1,25 @@
 /** ComfyUI UI workflow files: save, load (0.4 and 1, or an API prompt), and conversion to an API prompt. */
 
 import { MODE_BYPASS, MODE_NEVER, restoreUnknown } from './graph.js';
+import { instanceValues, makeInstance, subgraphDefinitions } from './subgraphs.js';
 
 const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
 function nodeJSON(n, order) {
-  const inputs = n.inputs.map((i) => ({ name: i.name, type: i.type, link: i.link ?? null,
+  const label = (slot) => (slot.label ? { label: slot.label } : {});
+  const inputs = n.inputs.map((i) => ({ name: i.name, type: i.type, link: i.link ?? null, ...label(i),
     ...(i.widget ? { widget: { name: i.widget.name } } : {}) }));
-  const outputs = n.outputs.map((o, j) => ({ name: o.name, type: o.type, links: [...o.links], slot_index: j }));
-  const base = n.unknown && n.raw ? clone(n.raw) : {};
+  const outputs = n.outputs.map((o, j) => ({ name: o.name, type: o.type, links: [...o.links], slot_index: j,
+    ...label(o) }));
+  const base = (n.unknown || n.subgraph) && n.raw ? clone(n.raw) : {};
   const out = Object.assign(base, {
     id: n.id, type: n.type, pos: [...n.pos], size: [...n.size], flags: clone(n.flags), order, mode: n.mode,
     inputs, outputs, properties: clone(n.properties) || {},
   });
-  if (!n.unknown) out.widgets_values = n.widgets.filter((w) => w.serialize !== false).map((w) => clone(w.value));
+  if (n.subgraph) out.widgets_values = instanceValues(n);
+  else if (!n.unknown) out.widgets_values = n.widgets.filter((w) => w.serialize !== false).map((w) => clone(w.value));
   if (n.def && n.title !== (n.def.display_name || n.def.name)) out.title = n.title;
-  else if (!n.def && n.title !== n.type) out.title = n.title;
+  else if (!n.def && n.title !== (n.subgraph?.name ?? n.type)) out.title = n.title;
   if (n.color) out.color = n.color;
   if (n.bgcolor) out.bgcolor = n.bgcolor;
   return out;
@@ -65,10 +69,22 @@ function normalizeLinks(json) {
     : { ...l }));
 }
 
+/** The names a user gave sockets in ComfyUI (`label`), shown and saved instead of being lost. */
+function keepLabels(node, saved) {
+  for (const s of saved.inputs || []) {
+    const input = node.inputs.find((i) => i.name === s.name);
+    if (input && typeof s.label === 'string' && s.label !== s.name) input.label = s.label;
+  }
+  (saved.outputs || []).forEach((s, j) => {
+    if (node.outputs[j] && typeof s?.label === 'string' && s.label !== node.outputs[j].name) node.outputs[j].label = s.label;
+  });
+}
+
 /** Replace the graph's content with a UI workflow; unknown node types are kept, drawn as unknown. */
 export function loadWorkflow(graph, json, defs) {
   graph.clear();
   const saved = new Map();
+  const subgraphs = subgraphDefinitions(json);
   for (const n of json.nodes || []) {
     const def = defs.get(n.type);
     const node = graph.addNode(n.type, def, n.pos || [0, 0], Number(n.id));
@@ -81,6 +97,8 @@ export function loadWorkflow(graph, json, defs) {
     if (n.bgcolor) node.bgcolor = n.bgcolor;
     if (def) applyWidgetValues(node, n.widgets_values);
     else restoreUnknown(node, clone(n));
+    keepLabels(node, n);
+    if (!def && subgraphs.has(String(n.type))) makeInstance(node, node.raw, subgraphs.get(String(n.type)), defs);
   }
   for (const l of normalizeLinks(json)) {
     const origin = graph.nodes.get(Number(l.origin_id));
