@@ -51,7 +51,13 @@ async def _as_api(state: State, raw: Any, extra_data: dict[str, Any]) -> Any:
     try:
         api = await asyncio.to_thread(workflow.ui_to_api, raw, state.registry)
     except workflow.WorkflowError as exc:
-        fail(400, "invalid_workflow", "The UI workflow could not be converted to a prompt", str(exc))
+        body = error_body("invalid_workflow", "The UI workflow could not be converted to a prompt", str(exc))
+        if exc.node_id is not None:
+            # Shaped like validation's node_errors, so an editor outlines the node at fault.
+            body["node_errors"] = {exc.node_id: {
+                "errors": [{"type": "invalid_workflow", "message": str(exc), "details": "", "extra_info": {}}],
+                "dependent_outputs": [], "class_type": exc.node_type}}
+        raise_with(400, body)
     pnginfo = extra_data.setdefault("extra_pnginfo", {})
     if isinstance(pnginfo, dict):
         pnginfo.setdefault("workflow", raw)

@@ -157,6 +157,8 @@ async def test_ui_workflow_is_converted_on_the_server(server):
     status, body = await server.post("/prompt", {"prompt": unknown})
     assert status == 400 and body["error"]["type"] == "invalid_workflow"
     assert "NoSuchNode" in body["error"]["details"]
+    assert body["node_errors"]["1"]["class_type"] == "NoSuchNode"
+    assert "unknown node type 'NoSuchNode'" in body["node_errors"]["1"]["errors"][0]["message"]
 
 
 async def test_every_route_is_also_under_api(server):
