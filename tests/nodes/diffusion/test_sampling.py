@@ -23,8 +23,9 @@ def test_txt2img_equals_diffusers_pipeline(engine, graphs, tiny_root):
                                                    safety_checker=None, feature_extractor=None,
                                                    requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
-    reference = pipe(TEXT, negative_prompt="", height=64, width=64, num_inference_steps=4, guidance_scale=5.0,
-                     generator=torch.Generator().manual_seed(3), output_type="np").images
+    reference = pipe(TEXT, negative_prompt="", height=64, width=64, num_inference_steps=4,
+                     guidance_scale=graphs.SAMPLING["cfg"], generator=torch.Generator().manual_seed(3),
+                     output_type="np").images
     assert image.shape == (1, 64, 64, 3)  # 16x16 latents: the VAE's factor 4, not a hard-coded 8
     assert torch.equal(image, torch.from_numpy(reference))
 
@@ -111,6 +112,7 @@ def test_partial_denoise_equals_diffusers_img2img(engine, graphs, tiny_root):
         feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
     reference = pipe(TEXT, image=result.output("11")["samples"], strength=0.5, num_inference_steps=6,
-                     guidance_scale=5.0, negative_prompt="", generator=torch.Generator().manual_seed(4),
+                     guidance_scale=graphs.SAMPLING["cfg"], negative_prompt="",
+                     generator=torch.Generator().manual_seed(4),
                      output_type="np").images
     assert torch.equal(decoded(result), torch.from_numpy(reference))
