@@ -13,7 +13,8 @@ export function subgraphDefinitions(kept) {
   return new Map((Array.isArray(list) ? list : []).filter((s) => s && s.id).map((s) => [String(s.id), s]));
 }
 
-function linkObject(l) {
+/** A saved link in either form (a 0.4 array, a version 1 object) as an object. */
+export function linkObject(l) {
   return Array.isArray(l)
     ? { id: l[0], origin_id: l[1], origin_slot: l[2], target_id: l[3], target_slot: l[4], type: l[5] }
     : l;
@@ -63,8 +64,8 @@ function shownWidgets(raw, definition, defs) {
   const proxies = raw.properties?.proxyWidgets;
   if (Array.isArray(proxies)) {
     return proxies.filter((p) => Array.isArray(p) && p.length === 2).map(([id, name], i) => {
-      const target = String(id) === '-1' ? innerTarget(definition, name)
-        : (innerNode(definition, id) ? { node: innerNode(definition, id), input: name } : null);
+      const inner = String(id) === '-1' ? null : innerNode(definition, id);
+      const target = String(id) === '-1' ? innerTarget(definition, name) : inner && { node: inner, input: name };
       return widgetFor(defs, target, name, Array.isArray(values) ? values[i] : undefined, i);
     });
   }

@@ -1,7 +1,7 @@
 /** ComfyUI UI workflow files: save, load (0.4 and 1, or an API prompt), and conversion to an API prompt. */
 
 import { MODE_BYPASS, MODE_NEVER, restoreUnknown } from './graph.js';
-import { instanceValues, makeInstance, subgraphDefinitions } from './subgraphs.js';
+import { instanceValues, linkObject, makeInstance, subgraphDefinitions } from './subgraphs.js';
 
 const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
@@ -64,9 +64,7 @@ function applyWidgetValues(node, values) {
 }
 
 function normalizeLinks(json) {
-  return (json.links || []).filter(Boolean).map((l) => (Array.isArray(l)
-    ? { id: l[0], origin_id: l[1], origin_slot: l[2], target_id: l[3], target_slot: l[4], type: l[5] }
-    : { ...l }));
+  return (json.links || []).filter(Boolean).map((l) => ({ ...linkObject(l) }));
 }
 
 /** The names a user gave sockets in ComfyUI (`label`), shown and saved instead of being lost. */
