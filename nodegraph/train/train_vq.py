@@ -24,6 +24,11 @@ RESTART_EVERY = 50  # steps between dead-code restarts
 KMEANS_IMAGES = 600
 KMEANS_ITERATIONS = 12
 SUPPORT_CELL = 0.3  # latent-space grid for support_points: about the spread of one flat colour's latents
+# Extra loss weight on pixels within a pixel of a colour edge. Quantised codes round the corners of small
+# shapes (small squares and triangles came back as circles to the judge); weighting edges 5x raised the
+# round-trip ceiling after 1200 steps from 0.925 to 0.965 (bench/README.md).
+EDGE_WEIGHT = 4.0
+EDGE_STEP = 0.1  # summed neighbour jumps (in [-1, 1] units) that make a pixel an edge
 
 
 def encode_indices(vq: VQModel, images: torch.Tensor) -> torch.Tensor:
@@ -38,6 +43,15 @@ def decode_indices(vq: VQModel, indices: torch.Tensor) -> torch.Tensor:
     n, h, w = indices.shape
     quant = vq.quantize.get_codebook_entry(indices.reshape(-1), (n, h, w, vq.config.vq_embed_dim))
     return vq.decode(quant, force_not_quantize=True).sample
+
+
+def edge_weights(images: torch.Tensor) -> torch.Tensor:
+    """[N,1,H,W] loss weights: 1 + EDGE_WEIGHT within a pixel of an edge, 1 elsewhere. A pixel's edge
+    strength is the sum of its colour jumps to its four neighbours, so soft anti-aliased edges count too."""
+    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().amax(1, keepdim=True)
+    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().amax(1, keepdim=True)
+    jumps = F.pad(dx, (0, 1)) + F.pad(dx, (1, 0)) + F.pad(dy, (0, 0, 0, 1)) + F.pad(dy, (0, 0, 1, 0))
+    return 1 + EDGE_WEIGHT * F.max_pool2d((jumps > EDGE_STEP).float(), 3, 1, 1)
 
 
 def vq_psnr(vq: VQModel, seed: int, count: int = 256) -> tuple[float, float]:
@@ -117,7 +131,8 @@ def train_vq(out: Path, work: Path, steps: int, seed: int) -> VQModel:
         if step % RESTART_EVERY == RESTART_EVERY - 1 and step < steps * 0.8:
             restart_dead_codes(vq, latents.detach(), usage["counts"], step, seed)
             usage["counts"].zero_()
-        return F.mse_loss(recon, images) + 0.5 * F.l1_loss(recon, images) + commit_loss
+        weights, error = edge_weights(images), recon - images
+        return (weights * error**2).mean() + 0.5 * (weights * error.abs()).mean() + commit_loss
 
     def evaluate() -> dict:
         value, used = vq_psnr(vq, seed, 64)
