@@ -48,3 +48,9 @@ class PromptError(NodeGraphError):
 
 def error(type_: str, message: str, details: str = "", **extra_info: Any) -> dict[str, Any]:
     return {"type": type_, "message": message, "details": details, "extra_info": extra_info}
+
+
+def node_errors_entry(class_type: str, errors: list[dict[str, Any]],
+                      dependent_outputs: list[str] | None = None) -> dict[str, Any]:
+    """One node's value in ComfyUI's `node_errors` map, which editors read to outline the node at fault."""
+    return {"errors": list(errors), "dependent_outputs": list(dependent_outputs or []), "class_type": class_type}

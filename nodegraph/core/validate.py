@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from .errors import error
+from .errors import error, node_errors_entry
 from .gc_pause import gc_paused
 from .plan import find_cycle, reachable
 from .prompt import as_link, is_link, literal
@@ -251,8 +251,7 @@ def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Valida
         return Validated(prompt, [], error("invalid_prompt", "Some nodes use types that are not installed",
                                            ", ".join(sorted({p[0]["extra_info"]["class_type"]
                                                              for p in problems.values()}))),
-                         {i: {"errors": e, "dependent_outputs": [], "class_type": prompt[i]["class_type"]}
-                          for i, e in problems.items()})
+                         {i: node_errors_entry(prompt[i]["class_type"], e) for i, e in problems.items()})
     if not outputs:
         return Validated(prompt, [], error("prompt_no_outputs", "Prompt has no outputs",
                                            "add an output node such as SaveImage or PreviewImage"))
@@ -262,12 +261,12 @@ def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Valida
     if cycle is not None:
         path = " -> ".join(f"{n} ({prompt[n]['class_type']})" for n in cycle)
         for n in cycle[:-1]:
-            node_errors[n] = {"errors": [error("dependency_cycle", "Dependency cycle detected", path,
-                                               cycle=cycle)], "class_type": prompt[n]["class_type"]}
+            node_errors[n] = node_errors_entry(
+                prompt[n]["class_type"], [error("dependency_cycle", "Dependency cycle detected", path, cycle=cycle)])
     for node_id in graph.nodes:
         errors = _check_node(node_id, prompt, registry)
         if errors:
-            node_errors.setdefault(node_id, {"errors": [], "class_type": prompt[node_id]["class_type"]})
+            node_errors.setdefault(node_id, node_errors_entry(prompt[node_id]["class_type"], []))
             node_errors[node_id]["errors"] += errors
     bad_outputs: set[str] = set()
     for node_id, entry in node_errors.items():

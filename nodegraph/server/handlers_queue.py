@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.errors import error
+from ..core.errors import error, node_errors_entry
 from ..core.validate import Validated, validate
 from ..queue import DuplicatePromptId
 from .bodies import error_body, fail, raise_with, read_json
@@ -55,8 +55,7 @@ async def _as_api(state: State, raw: Any, extra_data: dict[str, Any]) -> Any:
         body = error_body("invalid_workflow", "The UI workflow could not be converted to a prompt", str(exc))
         if exc.node_id is not None:
             # Shaped like validation's node_errors, so an editor outlines the node at fault.
-            body["node_errors"] = {exc.node_id: {"errors": [error("invalid_workflow", str(exc))],
-                                                 "dependent_outputs": [], "class_type": exc.node_type}}
+            body["node_errors"] = {exc.node_id: node_errors_entry(exc.node_type, [error("invalid_workflow", str(exc))])}
         raise_with(400, body)
     pnginfo = extra_data.setdefault("extra_pnginfo", {})
     if isinstance(pnginfo, dict):
