@@ -20,13 +20,16 @@ SAMPLING = {"temperature": 0.8, "top_k": 0, "top_p": 1.0, "cfg": 1.5, "use_kv_ca
 
 TXT2IMG_TEXT = "a large red circle in the center on a blue background"
 INPAINT_BASE_TEXT = "a small blue square at the top left on a white background"
-INPAINT_TEXT = "a small red circle at the bottom right on a white background"
+# The whole picture after the edit, kept square included: token inpainting samples the masked tokens as part
+# of the whole sequence, so a caption naming only the new shape contradicts the kept tokens. With it, a red
+# shape appeared in the mask on 6 of 6 right bases (5 of them a small red circle at cfg 3); with only the
+# new shape named, on 1 of 6 (bench/README.md).
+INPAINT_TEXT = "a small blue square at the top left and a small red circle at the bottom right on a white background"
 EDIT_BASE_TEXT = "a large yellow circle in the center on a purple background"
 EDIT_TEXT = "a large yellow square in the center on a purple background"
 EDIT_KEEP_ROWS = 5  # of 16: the background band above the shape stays, the shape is redrawn
 INPAINT_BOX = (32, 32, 32, 32)  # x, y, w, h: the bottom-right quadrant
-# The kept tokens around a mask pull the new ones toward the old background: at guidance 2 the red circle
-# appeared inside the mask for 1 seed of 3, at 3 for all 3 (bench/README.md).
+# The kept tokens around a mask pull the new ones toward the old picture; guidance 3 outweighs them.
 INPAINT_CFG = 3.0
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import REPO_ROOT
+from ..train.dataset import Attributes, Shape, caption_for
+from ..train.eval_prompts import EvalPrompt
 
 WORKFLOWS = REPO_ROOT / "workflows"
 
@@ -33,6 +35,9 @@ class Family:
     mask: str | None = None
     # When the picture before the edit exists only as tokens: (node giving VQ_MODEL, node giving IMAGE_TOKENS).
     original_tokens: tuple[str, str] | None = None
+    # Token inpainting samples the masked tokens as part of the whole sequence, so its caption names the kept
+    # shape too; diffusion inpainting repaints the masked region only, and does better with the new shape alone.
+    edit_caption_names_kept: bool = False
     nodes: tuple[str, ...] = field(default=())  # class types the workflow needs; absent ones skip the family
 
     @property
@@ -42,6 +47,15 @@ class Family:
     @property
     def edits(self) -> bool:
         return self.mask is not None
+
+    def edit_text(self, edit: EvalPrompt, index: int) -> str:
+        """The caption this family's edit workflow gets for `edit` (the new shape alone, or the whole scene)."""
+        if not self.edit_caption_names_kept:
+            return edit.prompt
+        import numpy as np
+
+        scene = Attributes(edit.attributes.background, (EDIT_KEPT, *edit.attributes.shapes))
+        return caption_for(scene, np.random.default_rng(index))
 
     def overrides(self, prompt: str, seed: int, steps: int | None = None, cfg: float | None = None,
                   negative: str | None = None) -> dict[str, Any]:
@@ -81,12 +95,14 @@ EDITING: tuple[Family, ...] = (
            nodes=("CheckpointLoaderSimple", "KSampler", "VAEEncodeForInpaint")),
     # The AR picture before the edit exists only as tokens (node 2); compare decodes them with node 1's VQ.
     Family("ar", "ar_inpaint.json", prompt=("5.prompt",), negative=("5.negative",), seed=("5.seed",),
-           cfg=("5.cfg",), original_tokens=("1", "2"), mask="32",
+           cfg=("5.cfg",), original_tokens=("1", "2"), mask="32", edit_caption_names_kept=True,
            nodes=("ARModelLoader", "ARSampler", "ARInpaint", "ImageTokenDecode")),
 )
-# Every edit workflow repaints the bottom-right quadrant of a picture on this background.
+# Every edit workflow repaints the bottom-right quadrant of a picture of this shape on this background
+# (INPAINT_BASE_TEXT in workflows/diffusion_graphs.py and ar_graphs.py).
 EDIT_BACKGROUND = "white"
 EDIT_POSITION = "bottom right"
+EDIT_KEPT = Shape("square", "blue", "small", "top left")
 
 FAMILY_NAMES = tuple(f.name for f in TEXT_TO_IMAGE)
 

@@ -51,8 +51,9 @@ def edit_job(family: fam.Family, args: argparse.Namespace, edits: list[EvalPromp
     for index, prompt in enumerate(edits):
         for seed in range(args.seeds):
             file = folder / f"e{index:03d}_seed{seed}.png"
-            items.append(Item(prompt.prompt, seed, None, None, str(out / file)))
-            cells.append({"prompt": prompt.prompt, "seed": seed, "file": str(file)})
+            text = family.edit_text(prompt, index)
+            items.append(Item(text, seed, None, None, str(out / file)))
+            cells.append({"prompt": text, "seed": seed, "file": str(file)})
     return _job(family, True, args, out, items), cells
 
 

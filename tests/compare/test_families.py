@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nodegraph.compare import families
+from nodegraph.train.dataset import Attributes, Shape
+from nodegraph.train.eval_prompts import EvalPrompt
 from nodegraph.compare.runner import result_node
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import load_workflow
@@ -54,3 +56,26 @@ def test_a_missing_workflow_or_node_is_named(tmp_path):
     assert "workflows/no_such_workflow.json" in families.missing_reason(family, set())
     shipped = families.text_to_image("diffusion")
     assert "KSampler" in families.missing_reason(shipped, {"CheckpointLoaderSimple", "VAEDecode"})
+
+
+def test_the_ar_edit_caption_names_the_kept_shape_and_the_diffusion_one_only_the_new_shape():
+    new = Shape("circle", "red", "small", families.EDIT_POSITION)
+    edit = EvalPrompt("a small red circle at the bottom right on a white background",
+                      Attributes(families.EDIT_BACKGROUND, (new,)))
+    assert families.editing("diffusion").edit_text(edit, 3) == edit.prompt
+    text = families.editing("ar").edit_text(edit, 3)
+    kept = families.EDIT_KEPT
+    for word in (kept.color, kept.kind, new.color, new.kind, families.EDIT_BACKGROUND):
+        assert word in text, (word, text)
+    assert families.editing("ar").edit_text(edit, 3) == text  # seeded: one caption per edit
+
+
+@pytest.mark.parametrize("family", families.EDITING, ids=[f.name for f in families.EDITING])
+def test_edit_kept_is_the_shape_each_edit_workflow_draws_first(family, registry):
+    if families.missing_reason(family, {spec.name for spec in registry}):
+        pytest.skip(f"{family.name}: workflow or nodes missing")
+    prompt = load_workflow(family.path, registry).prompt
+    texts = [value for node in prompt.values() for value in node["inputs"].values() if isinstance(value, str)]
+    kept = families.EDIT_KEPT
+    phrase = f"a {kept.size} {kept.color} {kept.kind} at the {kept.position} on a {families.EDIT_BACKGROUND} background"
+    assert phrase in texts, texts
