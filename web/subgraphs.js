@@ -54,6 +54,13 @@ function fallbackWidget(name, value) {
   return { name, kind: 'text', type: 'STRING', value: value ?? '', options: {} };
 }
 
+/** What a proxyWidgets entry edits: an input of the instance ("-1") or a widget of one inner node. */
+function proxyTarget(definition, id, name) {
+  if (String(id) === '-1') return innerTarget(definition, name);
+  const node = innerNode(definition, id);
+  return node ? { node, input: name } : null;
+}
+
 /**
  * The widgets an instance shows, in its widgets_values order: `properties.proxyWidgets` ([inner node id,
  * widget name] pairs, "-1" for the instance's own inputs) when saved, else one per instance input that is a
@@ -63,11 +70,8 @@ function shownWidgets(raw, definition, defs) {
   const values = raw.widgets_values;
   const proxies = raw.properties?.proxyWidgets;
   if (Array.isArray(proxies)) {
-    return proxies.filter((p) => Array.isArray(p) && p.length === 2).map(([id, name], i) => {
-      const inner = String(id) === '-1' ? null : innerNode(definition, id);
-      const target = String(id) === '-1' ? innerTarget(definition, name) : inner && { node: inner, input: name };
-      return widgetFor(defs, target, name, Array.isArray(values) ? values[i] : undefined, i);
-    });
+    return proxies.filter((p) => Array.isArray(p) && p.length === 2).map(([id, name], i) => widgetFor(
+      defs, proxyTarget(definition, id, name), name, Array.isArray(values) ? values[i] : undefined, i));
   }
   const widgetInputs = (raw.inputs || []).filter((i) => i.widget);
   return widgetInputs.map((input, position) => {

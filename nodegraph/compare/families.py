@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..config import REPO_ROOT
 from ..train.dataset import Attributes, Shape, caption_for
 from ..train.eval_prompts import EvalPrompt
@@ -52,8 +54,6 @@ class Family:
         """The caption this family's edit workflow gets for `edit` (the new shape alone, or the whole scene)."""
         if not self.edit_caption_names_kept:
             return edit.prompt
-        import numpy as np
-
         scene = Attributes(edit.attributes.background, (EDIT_KEPT, *edit.attributes.shapes))
         return caption_for(scene, np.random.default_rng(index))
 
