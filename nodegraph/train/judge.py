@@ -31,7 +31,7 @@ class DetectedShape:
     position: str
     area: int
     centroid: tuple[float, float]
-    fill_ratio: float
+    corner_reach: tuple[float, float]  # (top, bottom): see corner_reach()
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,38 @@ def components(region: np.ndarray) -> list[np.ndarray]:
     return found
 
 
-def classify_kind(fill_ratio: float) -> str:
-    """Area over bounding-box area: square ~1.0, circle ~pi/4, triangle ~0.5."""
-    if fill_ratio > 0.89:
-        return "square"
-    if fill_ratio > 0.64:
-        return "circle"
-    return "triangle"
+# (top, bottom) corner reach of the ideal shapes: a square fills all four corners of its bounding box, a
+# circle none, the dataset's upward triangle only the two at its base.
+KIND_PROTOTYPES = {"square": (2.0, 2.0), "circle": (2 ** 0.5, 2 ** 0.5), "triangle": (1.0, 2.0)}
+
+
+def corner_reach(pixels: np.ndarray) -> tuple[float, float]:
+    """How far a region reaches into the corners of its bounding box, as the largest |u| + |v| per quadrant
+    (u, v: pixel centres scaled so the box spans [-1, 1]), averaged over the top and the bottom quadrants.
+
+    An earlier judge used bounding-box fill, which cannot tell a circle from a square with slightly concave
+    sides (fill ~0.85) or a triangle with rounded base corners (fill ~0.7): a square's corners still reach
+    out where a circle has none, however its sides bend."""
+    ys, xs = pixels[:, 0].astype(np.float64), pixels[:, 1].astype(np.float64)
+    cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
+    u = (xs - cx) / max((xs.max() - xs.min()) / 2, 0.5)
+    v = (ys - cy) / max((ys.max() - ys.min()) / 2, 0.5)
+    reach = np.abs(u) + np.abs(v)
+
+    def quadrant(horizontal: np.ndarray, vertical: np.ndarray) -> float:
+        inside = horizontal & vertical
+        return float(reach[inside].max()) if inside.any() else 0.0
+
+    top = (quadrant(u <= 0, v <= 0) + quadrant(u >= 0, v <= 0)) / 2
+    bottom = (quadrant(u <= 0, v >= 0) + quadrant(u >= 0, v >= 0)) / 2
+    return top, bottom
+
+
+def classify_kind(reach: tuple[float, float]) -> str:
+    """The kind whose ideal shape's corner reach is nearest."""
+    top, bottom = reach
+    return min(KIND_PROTOTYPES,
+               key=lambda kind: (KIND_PROTOTYPES[kind][0] - top) ** 2 + (KIND_PROTOTYPES[kind][1] - bottom) ** 2)
 
 
 def nearest_position(cx: float, cy: float, width: int, height: int) -> str:
@@ -86,14 +111,14 @@ def nearest_position(cx: float, cy: float, width: int, height: int) -> str:
 def describe_region(pixels: np.ndarray, color: str, width: int, height: int) -> DetectedShape:
     ys, xs = pixels[:, 0], pixels[:, 1]
     box_w, box_h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-    fill = len(pixels) / float(box_w * box_h)
+    reach = corner_reach(pixels)
     # Triangles point up, so their centroid sits low; the box centre is where the caption's position is.
     cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
     extent = max(box_w, box_h) * 64 / max(width, height)
     return DetectedShape(
-        kind=classify_kind(fill), color=color, size="small" if extent < SIZE_THRESHOLD else "large",
+        kind=classify_kind(reach), color=color, size="small" if extent < SIZE_THRESHOLD else "large",
         position=nearest_position(cx, cy, width, height), area=len(pixels),
-        centroid=(float(cx), float(cy)), fill_ratio=float(fill),
+        centroid=(float(cx), float(cy)), corner_reach=reach,
     )
 
 
