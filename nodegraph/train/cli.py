@@ -17,9 +17,10 @@ from nodegraph.train.chains import CHAINS, run_chains
 PHASES = ("tokenizer", "vae", "unet", "controlnet", "vq", "ar")
 SHARED_PHASES = ("tokenizer", "vae")  # what both chains (nodegraph/train/chains.py) start from
 # Steps per phase of the end-to-end run that produced the shipped models (bench/README.md, Training time).
-# The VAE's 3000 steps are what let small shapes keep their corners (round-trip ceiling 0.82 at 1000, 0.95 at
-# 3000); the ControlNet's IoU levels off by 3250 steps, so its time went to the UNet. The VQ's round-trip
-# ceiling: 0.85 from k-means alone, 0.965 at 900 and at 1200 steps of its edge-weighted loss.
+# Round-trip ceilings below are under the earlier fill-ratio judge. The VAE's 3000 steps are what let small
+# shapes keep their corners (ceiling 0.82 at 1000, 0.95 at 3000); the ControlNet's IoU levels off by 3250
+# steps, so its time went to the UNet. The VQ's ceiling: 0.85 from k-means alone, 0.965 at 900 and at 1200
+# steps of its edge-weighted loss.
 DEFAULT_STEPS = {"vae": 3000, "unet": 6500, "controlnet": 4000, "vq": 1200, "ar": 4000}
 
 
