@@ -1,8 +1,8 @@
 """The shipped diffusion workflows as API prompts, and the script that writes them as UI workflows.
 
 `python workflows/diffusion_graphs.py` regenerates txt2img.json, img2img.json, inpaint.json,
-controlnet.json and tokenizer_view.json (UI format, via nodegraph.workflow.api_to_ui). Tests build the
-same graphs on tiny models by passing other model names.
+controlnet.json, tokenizer_view.json and save_checkpoint.json (UI format, via nodegraph.workflow.api_to_ui).
+Tests build the same graphs on tiny models by passing other model names.
 """
 
 from __future__ import annotations
@@ -128,8 +128,17 @@ def tokenizer_view(ckpt: str = CHECKPOINT, text: str = TOKENIZER_TEXT, seed: int
     return {**prompt, **_decode_and_save(["3", 0], "tokenizer_view")}
 
 
+def save_checkpoint(ckpt: str = CHECKPOINT, prefix: str = "checkpoints/shapes") -> dict[str, Any]:
+    """Writes the checkpoint as one .safetensors file (output/checkpoints/), loadable from models/checkpoints."""
+    return {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
+        "9": {"class_type": "CheckpointSave", "inputs": {"model": ["4", 0], "clip": ["4", 1], "vae": ["4", 2],
+                                                         "filename_prefix": prefix}},
+    }
+
+
 WORKFLOWS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "controlnet": controlnet,
-             "tokenizer_view": tokenizer_view}
+             "tokenizer_view": tokenizer_view, "save_checkpoint": save_checkpoint}
 
 
 def write_all(folder: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""Loader nodes: a Stable Diffusion folder (diffusers layout) as MODEL, CLIP and VAE handles; a VAE alone."""
+"""Loader nodes: a Stable Diffusion checkpoint (diffusers folder or single .safetensors file) as MODEL, CLIP and VAE
+handles; a VAE alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from nodegraph import In, Node, NodeError, Out
 from nodegraph.runtime.models import ModelNotFound, list_models
+from nodes.diffusion import single_file
 from nodes.diffusion.handles import (Handle, ModelHandle, VaeHandle, component_class, diffusers_class,
                                      diffusers_loader, transformers_class, transformers_loader)
 from nodes.text.clip import ClipHandle, tokenizer_loader
@@ -39,10 +41,12 @@ def vae_factor(vae_folder: Path, input_name: str) -> int:
 def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
     """MODEL, CLIP and VAE handles for a StableDiffusionPipeline folder, each loaded once (eagerly, so a
     broken folder is reported by the loader node, not by the sampler)."""
+    if folder.is_file():
+        return single_file_handles(manager, folder, name, input_name)
     missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()]
     if missing:
         raise NodeError(input_name, f"{name!r} is not a Stable Diffusion folder in the diffusers layout: "
-                                    f"missing {', '.join(missing)} (single-file checkpoints are not supported)")
+                                    f"missing {', '.join(missing)}")
     try:
         unet_cls = diffusers_class(component_class(folder, "unet", "UNet2DConditionModel"))
         vae_cls = diffusers_class(component_class(folder, "vae", "AutoencoderKL"))
@@ -58,16 +62,52 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
                       Handle(manager, f"{folder}/text_encoder", transformers_loader(text_cls, folder / "text_encoder"),
                              "checkpoints", f"{name}/text_encoder"), name)
     vae = VaeHandle(manager, f"{folder}/vae", diffusers_loader(vae_cls, folder / "vae"), "checkpoints", f"{name}/vae")
-    for handle in (model, clip.tokenizer, clip.encoder, vae):
+    load_now(input_name, (model, clip.tokenizer, clip.encoder, vae))
+    return model, clip, vae
+
+
+def load_now(input_name: str, handles: tuple[Handle, ...], errors: tuple[type[Exception], ...] = (
+        OSError, ValueError, RuntimeError)) -> None:
+    for handle in handles:
         try:
             handle.get()
-        except (OSError, ValueError, RuntimeError) as exc:
+        except errors as exc:
             raise NodeError(input_name, f"cannot load {handle.name}: {exc}") from None
+
+
+def single_file_handles(manager: Any, path: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
+    """MODEL, CLIP and VAE handles for a single-file (LDM layout) Stable Diffusion checkpoint."""
+    if path.suffix != ".safetensors":
+        raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
+                                    "pickles, which can run code when loaded)")
+    try:
+        index = single_file.read_config(path, "model_index.json")
+        scheduler_config = single_file.read_config(path, "scheduler/scheduler_config.json")
+        vae_config = single_file.read_config(path, "vae/config.json")
+    except Exception as exc:  # noqa: BLE001 - diffusers' detection and the hub raise many kinds
+        raise NodeError(input_name, f"cannot find the configuration of single-file checkpoint {name!r}: {exc}. "
+                                    "Files saved by Save Checkpoint carry theirs; others need the configs of "
+                                    "their model type from the Hugging Face hub, once.") from None
+
+    def part(component: str, default: str) -> str:
+        entry = index.get(component)
+        return entry[1] if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str) else default
+
+    def handle(cls: type[Handle], component: str, default: str, **extra: Any) -> Any:
+        return cls(manager, f"{path}/{component}", single_file.loader(path, component, part(component, default)),
+                   "checkpoints", f"{name}/{component}", **extra)
+
+    model = handle(ModelHandle, "unet", "UNet2DConditionModel", scheduler_config=scheduler_config,
+                   latent_factor=2 ** (len(vae_config.get("block_out_channels", [0] * 4)) - 1))
+    clip = ClipHandle(handle(Handle, "tokenizer", "CLIPTokenizer"), handle(Handle, "text_encoder", "CLIPTextModel"),
+                      name)
+    vae = handle(VaeHandle, "vae", "AutoencoderKL")
+    load_now(input_name, (model, clip.tokenizer, clip.encoder, vae), (Exception,))
     return model, clip, vae
 
 
 class CheckpointLoaderSimple(Node):
-    """Load a Stable Diffusion model folder (diffusers layout) from models/checkpoints."""
+    """Load a Stable Diffusion checkpoint from models/checkpoints: a diffusers folder or a single .safetensors file."""
 
     category = "loaders"
     display_name = "Load Checkpoint"

@@ -1,0 +1,86 @@
+"""CheckpointSave: MODEL, CLIP and VAE written as one single-file checkpoint (.safetensors, LDM layout)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from nodegraph import In, Node, NodeError, Result
+from nodegraph.runtime.files import UnsafePath
+from nodes.diffusion import single_file
+from nodes.types import CLIP, MODEL, VAE
+
+
+def _configs(unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, scheduler: dict[str, Any]) -> str:
+    """The diffusers configs and tokenizer of the three models, for the file's metadata."""
+    with TemporaryDirectory() as temp:
+        folder = Path(temp)
+        unet.save_config(folder / "unet")
+        vae.save_config(folder / "vae")
+        text_encoder.config.save_pretrained(folder / "text_encoder")
+        tokenizer.save_pretrained(folder / "tokenizer")
+        (folder / "scheduler").mkdir()
+        (folder / "scheduler" / "scheduler_config.json").write_text(json.dumps(scheduler))
+        index = {"_class_name": "StableDiffusionPipeline",
+                 "unet": ["diffusers", type(unet).__name__], "vae": ["diffusers", type(vae).__name__],
+                 "text_encoder": ["transformers", type(text_encoder).__name__],
+                 "tokenizer": ["transformers", type(tokenizer).__name__],
+                 "scheduler": ["diffusers", scheduler.get("_class_name", "DDIMScheduler")]}
+        (folder / "model_index.json").write_text(json.dumps(index))
+        return single_file.embedded_configs(folder)
+
+
+def _next_name(folder: Path, base: str) -> str:
+    pattern = re.compile(re.escape(base) + r"_(\d+)_\.safetensors$")
+    numbers = [int(m.group(1)) for p in folder.glob("*.safetensors") if (m := pattern.match(p.name))]
+    return f"{base}_{max(numbers, default=0) + 1:05}_.safetensors"
+
+
+class CheckpointSave(Node):
+    """Save a model, its text encoder and its VAE as one .safetensors checkpoint in the output folder (the
+    layout ComfyUI and A1111 load; Load Checkpoint loads it back from models/checkpoints, offline)."""
+
+    category = "advanced/model_merging"
+    display_name = "Save Checkpoint"
+    output_node = True
+    inputs = {"model": In(MODEL), "clip": In(CLIP), "vae": In(VAE),
+              "filename_prefix": In.string("checkpoints/nodegraph")}
+    hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
+    outputs = {}
+
+    def run(self, ctx: Any, model: Any, clip: Any, vae: Any, filename_prefix: str, prompt: Any = None,
+            extra_pnginfo: Any = None) -> Result:
+        from safetensors.torch import save_file
+
+        subfolder, _, base = filename_prefix.replace("\\", "/").rpartition("/")
+        if not base:
+            raise NodeError("filename_prefix", "the prefix needs a file name part")
+        try:
+            folder = ctx.service("files").resolve("output", "", subfolder)
+        except UnsafePath as exc:
+            raise NodeError("filename_prefix", str(exc)) from exc
+        unet, text_encoder, tokenizer, autoencoder = model.get(), clip.encoder.get(), clip.tokenizer.get(), vae.get()
+        metadata = {single_file.CONFIG_KEY: _configs(unet, autoencoder, text_encoder, tokenizer,
+                                                     dict(model.scheduler_config))}
+        # As ComfyUI does, the graph that made the checkpoint travels with it.
+        if isinstance(prompt, dict):
+            metadata["prompt"] = json.dumps(prompt)
+        for key, value in (extra_pnginfo if isinstance(extra_pnginfo, dict) else {}).items():
+            metadata[key] = json.dumps(value)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = _next_name(folder, base)
+        partial = folder / f".{name}.{secrets.token_hex(4)}.part"
+        try:
+            save_file(single_file.to_single_file(unet, autoencoder, text_encoder), str(partial), metadata=metadata)
+            os.replace(partial, folder / name)  # never a half-written checkpoint under the final name
+        finally:
+            partial.unlink(missing_ok=True)
+        return Result((), ui={"checkpoints": [{"filename": name, "subfolder": subfolder, "type": "output"}]})
+
+
+NODES = [CheckpointSave]
