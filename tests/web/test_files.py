@@ -251,17 +251,26 @@ def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path
     if missing:
         pytest.skip(f"{path.name} needs a model that is not installed ({missing} has no options)")
     _pick_available(page)
-    # The edit: fewer sampling steps where there are any (typed in), else one step up on the first number.
+    # The edit: fewer sampling steps where there are any (typed in), else one step up on the first number,
+    # else a new file name typed into the first text widget.
     steps = page.evaluate("[...app.graph.nodes.values()].filter((n) => n.widget('steps')).map((n) => n.id)")
     for node in steps:
         set_text(page, node, "steps", "3")
         assert widget_value(page, node, "steps") == 3
-    if not steps:
-        node, name, value = page.evaluate("""() => { for (const n of app.graph.nodes.values())
-            for (const w of n.widgets) if (w.kind === 'number') return [n.id, w.name, w.value]; }""")
+    first = """(kind) => { for (const n of app.graph.nodes.values())
+        for (const w of n.widgets) if (w.kind === kind) return [n.id, w.name, w.value]; return null; }"""
+    number = None if steps else page.evaluate(first, "number")
+    if number:
+        node, name, value = number
         page.mouse.click(*widget_point(page, node, name, "right"))
         assert widget_value(page, node, name) != value
+    elif not steps:
+        node, name, value = page.evaluate(first, "text")
+        set_text(page, node, name, value + "_edited")
+        assert widget_value(page, node, name) == value + "_edited"
     page.keyboard.press("Control+Enter")
     assert wait_run(page, timeout=240000) == "done", page.inner_text("#toasts")
-    saves = page.evaluate("[...app.graph.nodes.values()].filter((n) => n.type === 'SaveImage').map((n) => n.id)")
-    assert all(page.evaluate("(id) => app.exec.outputs.get(id)?.images?.length > 0", s) for s in saves)
+    for kind, key in (("SaveImage", "images"), ("CheckpointSave", "checkpoints")):
+        saves = page.evaluate("(t) => [...app.graph.nodes.values()].filter((n) => n.type === t).map((n) => n.id)", kind)
+        assert all(page.evaluate("([id, key]) => app.exec.outputs.get(id)?.[key]?.length > 0", [s, key])
+                   for s in saves), kind
