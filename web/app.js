@@ -12,9 +12,10 @@ import { askText, closeMenus, showMenu, toast } from './menus.js';
 import { Panels } from './panels.js';
 import { ExecState, ImageCache, bindExecution, showValidationErrors } from './run.js';
 import { SearchBox } from './search.js';
+import { SubgraphView } from './subgraph_view.js';
 import { hasInstances } from './subgraphs.js';
 import { applySeedControls } from './widgets.js';
-import { graphToPrompt, loadAny, loadWorkflow, serialize } from './workflow.js';
+import { graphToPrompt, loadAny } from './workflow.js';
 
 const AUTOSAVE_KEY = 'nodegraph.workflow';
 const UNDO_LIMIT = 100;
@@ -40,6 +41,7 @@ export class App {
     this.search = new SearchBox(this);
     this.files = new Files(this);
     this.panels = panel ? new Panels(this, panel) : null;
+    this.subgraphs = new SubgraphView(this);
   }
 
   async start() {
@@ -66,7 +68,7 @@ export class App {
   async refreshDefs() {
     try {
       this.defs = new NodeDefs(await this.api.objectInfo());
-      this.restore(JSON.stringify(serialize(this.graph, null)));
+      this.restore(JSON.stringify(this.workflowJSON(false)));
       toast('Node definitions refreshed');
     } catch (err) {
       toast(`Could not refresh node definitions: ${err.message}`, 'error');
@@ -89,16 +91,21 @@ export class App {
     });
   }
 
-  /** Record the graph as an undo step (when it changed) and autosave it. */
+  /** The whole workflow as saved (an open subgraph's edits included); `withView`: with the root's view. */
+  workflowJSON(withView = true) {
+    return this.subgraphs.workflow(withView);
+  }
+
+  /** Record the workflow as an undo step (when it changed) and autosave it. */
   commit() {
-    const snap = JSON.stringify(serialize(this.graph, null));
+    const snap = JSON.stringify(this.workflowJSON(false));
     if (snap !== this.undoStack[this.undoStack.length - 1]) {
       this.undoStack.push(snap);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
     }
     try {
-      localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: serialize(this.graph, this.view) }));
+      localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: this.workflowJSON() }));
     } catch {
       // Storage full or disabled: autosave is a convenience, the editor works without it.
     }
@@ -106,7 +113,7 @@ export class App {
   }
 
   restore(snap) {
-    loadWorkflow(this.graph, JSON.parse(snap), this.defs);
+    this.subgraphs.reload(JSON.parse(snap));
     this.selected = new Set([...this.selected].filter((id) => this.graph.nodes.has(id)));
     this.requestDraw();
   }
@@ -127,6 +134,7 @@ export class App {
   /** Replace the canvas with a workflow, UI or API format; unknown node types are kept and reported. */
   loadGraphJSON(json, name = 'Unsaved workflow', { quiet = false } = {}) {
     try {
+      this.subgraphs.closeTo(0, { commit: false });
       const ds = loadAny(this.graph, json, this.defs);
       this.exec.clearRunMarks();
       this.exec.outputs.clear();
@@ -281,14 +289,17 @@ export class App {
       this.graph.groups = this.graph.groups.filter((g) => g !== this.selectedGroup);
       this.selectedGroup = null;
     }
-    for (const id of this.selected) this.graph.removeNode(id);
+    // A subgraph's boundary nodes stay: its inputs and outputs are fixed here.
+    for (const id of this.selected) if (!this.graph.nodes.get(id)?.io) this.graph.removeNode(id);
     this.selected = new Set();
     this.commit();
   }
 
   copy() {
     if (!this.selected.size) return;
-    this.clipboard = this.graph.copyNodes([...this.selected]);
+    const ids = [...this.selected].filter((id) => !this.graph.nodes.get(id)?.io);
+    if (!ids.length) return;
+    this.clipboard = this.graph.copyNodes(ids);
     try {
       localStorage.setItem('nodegraph.clipboard', JSON.stringify(this.clipboard));
     } catch {
@@ -313,7 +324,7 @@ export class App {
 
   /** Ctrl+B / Ctrl+M: toggle bypass (4) or mute (2) on the selection. */
   toggleMode(mode) {
-    const nodes = this.selectedNodes();
+    const nodes = this.selectedNodes().filter((n) => !n.io); // a subgraph's boundary is never left out
     const all = nodes.every((n) => n.mode === mode);
     for (const n of nodes) n.mode = all ? 0 : mode;
     this.commit();
@@ -336,16 +347,19 @@ export class App {
 
   /** Convert, send, and on a 400 show each error on its node; seeds then move as their control says. */
   async queue() {
-    const workflow = serialize(this.graph, this.view);
+    // The whole workflow runs, also while a subgraph is open (its edits included).
+    const workflow = this.workflowJSON();
+    const root = this.subgraphs.root;
     // Subgraph instances are flattened by the server, which takes a UI workflow as the prompt.
-    const prompt = hasInstances(this.graph) ? workflow : graphToPrompt(this.graph);
+    const prompt = hasInstances(root) ? workflow : graphToPrompt(root);
     this.exec.errors.clear();
     // Set before sending: the run's websocket events may arrive before the POST's answer does.
     this.exec.lastStatus = 'queued';
     try {
       const res = await this.api.queuePrompt(prompt, workflow);
       this.exec.lastPromptId = res?.prompt_id;
-      for (const node of this.graph.nodes.values()) applySeedControls(node);
+      // The workflow's own seeds, as before a subgraph was opened: those inside definitions stay as saved.
+      for (const node of root.nodes.values()) applySeedControls(node);
       this.commit();
       this.panels?.refreshSoon();
     } catch (err) {

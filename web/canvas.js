@@ -3,7 +3,11 @@
 import { typeColor } from './colors.js';
 import { typesMatch } from './defs.js';
 import { MODE_BYPASS, MODE_NEVER, TITLE_H, linkBend, linkMid, nodeLayout, socketPos, visibleSize } from './graph.js';
+import { ExecState } from './run.js';
 import { drawWidget, wrap } from './widgets.js';
+
+const IO_TITLE = '#3a7d6b';
+const IO_BODY = '#24302d';
 
 export class Renderer {
   constructor(canvas, app) {
@@ -22,6 +26,12 @@ export class Renderer {
       return w;
     };
     this.stats = { nodesDrawn: 0, frameMs: 0 };
+    this.noRun = new ExecState();
+  }
+
+  /** Run marks are keyed by the workflow's own node ids: inside a subgraph they would land on inner nodes. */
+  get exec() {
+    return this.app.subgraphs?.inside ? this.noRun : this.app.exec;
   }
 
   resize() {
@@ -147,7 +157,7 @@ export class Renderer {
   }
 
   nodeOutline(node) {
-    const ex = this.app.exec;
+    const ex = this.exec;
     if (ex.errors.has(node.id)) return ['#ff4444', 3];
     if (ex.running === node.id) return ['#46e05c', 3];
     if (this.app.selected.has(node.id)) return ['#ffffff', 2];
@@ -185,20 +195,23 @@ export class Renderer {
     ctx.globalAlpha = node.mode === MODE_NEVER ? 0.4 : dim ? 0.45 : 1;
     ctx.beginPath();
     ctx.roundRect(x, y, w, h, 8);
-    ctx.fillStyle = node.mode === MODE_BYPASS ? '#5a2f63' : node.bgcolor || '#303036';
+    ctx.fillStyle = node.mode === MODE_BYPASS ? '#5a2f63' : node.io ? IO_BODY : node.bgcolor || '#303036';
     ctx.fill();
     // The title bar is its own rounded shape: clipping to the body would cost far more per node.
     ctx.beginPath();
     ctx.roundRect(x, y, w, TITLE_H, node.flags.collapsed ? 8 : [8, 8, 0, 0]);
-    ctx.fillStyle = node.unknown ? '#6b2222' : node.color || '#232328';
+    ctx.fillStyle = node.unknown ? '#6b2222' : node.io ? IO_TITLE : node.color || '#232328';
     ctx.fill();
     this.drawProgress(node, x, y, w);
     const [stroke, lw] = this.nodeOutline(node);
-    ctx.strokeStyle = stroke;
+    ctx.strokeStyle = node.io && lw === 1 ? IO_TITLE : stroke;
     ctx.lineWidth = lw;
+    // A subgraph's boundary nodes are not nodes of the graph: dashed, in the subgraph badge's colour.
+    if (node.io) ctx.setLineDash([6, 4]);
     ctx.beginPath();
     ctx.roundRect(x, y, w, h, 8);
     ctx.stroke();
+    ctx.setLineDash([]);
     if (detail) this.drawTitle(node, x, y, w);
     if (!node.flags.collapsed) {
       this.drawSockets(node, detail);
@@ -225,7 +238,7 @@ export class Renderer {
     ctx.fillText(label, x + 24, y + TITLE_H / 2);
     const badges = [];
     if (node.subgraph) badges.push(['subgraph', '#3a7d6b']);
-    if (app.exec.cached.has(node.id)) badges.push(['cached', '#4a6fa5']);
+    if (this.exec.cached.has(node.id)) badges.push(['cached', '#4a6fa5']);
     if (node.mode === MODE_BYPASS) badges.push(['bypass', '#8e44ad']);
     if (node.mode === MODE_NEVER) badges.push(['muted', '#666']);
     ctx.font = '10px sans-serif';
@@ -245,7 +258,7 @@ export class Renderer {
   }
 
   drawProgress(node, x, y, w) {
-    const p = this.app.exec.progress.get(node.id);
+    const p = this.exec.progress.get(node.id);
     if (!p) return;
     this.ctx.fillStyle = '#2e8b3e';
     this.ctx.fillRect(x + 2, y + TITLE_H - 5, (w - 4) * Math.min(1, p.value / (p.max || 1)), 4);
@@ -260,7 +273,7 @@ export class Renderer {
   drawSockets(node, detail) {
     const { ctx, app } = this;
     const drag = app.drag?.kind === 'link' ? app.drag : null;
-    const errInputs = app.exec.errors.get(node.id)?.inputs || new Map();
+    const errInputs = this.exec.errors.get(node.id)?.inputs || new Map();
     ctx.font = '12px sans-serif';
     ctx.textBaseline = 'middle';
     const one = (slot, isInput, i) => {
@@ -295,7 +308,7 @@ export class Renderer {
   drawBody(node) {
     const { ctx, app } = this;
     const l = nodeLayout(node);
-    const errInputs = app.exec.errors.get(node.id)?.inputs || new Map();
+    const errInputs = this.exec.errors.get(node.id)?.inputs || new Map();
     ctx.save();
     ctx.translate(node.pos[0], node.pos[1]);
     ctx.font = '12px sans-serif';
@@ -311,8 +324,8 @@ export class Renderer {
   drawOutputs(node, [x, y, w, h]) {
     const { ctx, app } = this;
     if (h < 12) return;
-    const out = app.exec.outputs.get(node.id);
-    const preview = app.exec.previews.get(node.id);
+    const out = this.exec.outputs.get(node.id);
+    const preview = this.exec.previews.get(node.id);
     const upload = node.widgets.find((wd) => wd.kind === 'upload');
     let img = preview || null;
     if (!img && out?.images?.length) img = app.images.get(app.api.viewUrl(out.images[0]));
@@ -340,7 +353,7 @@ export class Renderer {
   }
 
   drawError(node, x, y) {
-    const err = this.app.exec.errors.get(node.id);
+    const err = this.exec.errors.get(node.id);
     if (!err) return;
     const { ctx } = this;
     ctx.font = '12px sans-serif';

@@ -1,4 +1,5 @@
-/** The right-click menus' contents: canvas (add node by category, group, reroute), node and group. */
+/** The right-click menus' contents: canvas (add node by category, group, reroute), node and group, and the
+ * entries that open and close a subgraph. */
 
 import { MODE_BYPASS, MODE_NEVER } from './graph.js';
 import { askText } from './menus.js';
@@ -14,8 +15,14 @@ export function categoryItems(app, p, tree = app.defs.categoryTree()) {
   return items;
 }
 
+/** Inside a subgraph, the way back out (also on the breadcrumb). */
+function closeItems(app) {
+  return app.subgraphs.inside ? [{ label: 'Close subgraph', action: () => app.subgraphs.closeTo() }, null] : [];
+}
+
 export function canvasMenu(app, at, p) {
   return [
+    ...closeItems(app),
     { label: 'Add Node', submenu: () => categoryItems(app, p) },
     { label: 'Search…', action: () => app.openSearch(at, p, null) },
     null,
@@ -30,7 +37,10 @@ export function canvasMenu(app, at, p) {
 }
 
 export function nodeMenu(app, node) {
+  if (node.io) return closeItems(app).filter(Boolean);
   return [
+    ...closeItems(app),
+    ...(node.subgraph ? [{ label: 'Open subgraph', action: () => app.subgraphs.open(node) }, null] : []),
     { label: 'Rename…', action: () => app.renameNode(node) },
     { label: node.flags.collapsed ? 'Expand' : 'Collapse', action: () => app.toggleCollapse() },
     { label: node.mode === MODE_BYPASS ? 'Remove Bypass' : 'Bypass', action: () => app.toggleMode(MODE_BYPASS) },

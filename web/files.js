@@ -2,7 +2,6 @@
 
 import { askText, toast } from './menus.js';
 import { readPngText } from './png.js';
-import { serialize } from './workflow.js';
 
 /** The workflow (or API prompt) a PNG carries, or null. */
 export async function workflowFromPng(buffer) {
@@ -79,7 +78,7 @@ export class Files {
 
   async write(name) {
     try {
-      await this.app.api.saveUserWorkflow(`${name}.json`, serialize(this.app.graph, this.app.view));
+      await this.app.api.saveUserWorkflow(`${name}.json`, this.app.workflowJSON());
       this.name = name;
       this.app.setWorkflowName(name);
       toast(`Saved ${name}.json`);
@@ -91,7 +90,7 @@ export class Files {
   }
 
   download() {
-    const blob = new Blob([JSON.stringify(serialize(this.app.graph, this.app.view), null, 2)], { type: 'application/json' });
+    const blob = new Blob([JSON.stringify(this.app.workflowJSON(), null, 2)], { type: 'application/json' });
     const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob),
       download: `${this.name || this.app.workflowName || 'workflow'}.json` });
     a.click();

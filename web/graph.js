@@ -29,6 +29,7 @@ export class GraphNode {
     this.unknown = !def;
     this.raw = null; // the saved JSON of an unknown node or subgraph instance, written back
     this.subgraph = null; // {id, name} of the definition when this node is a subgraph instance (subgraphs.js)
+    this.io = null; // 'inputs' or 'outputs' on an open subgraph's boundary nodes (subgraph_view.js)
     const t = def ? nodeTemplate(def) : { inputs: [], outputs: [], widgets: [] };
     this.inputs = t.inputs.map((i) => ({ ...i, link: null }));
     this.outputs = t.outputs;

@@ -274,7 +274,12 @@ export class Interaction {
     const p = this.world(e);
     const node = this.app.graph.nodeAt(p[0], p[1]);
     if (!node) { this.app.openSearch([e.clientX, e.clientY], p, null); return; }
-    if (p[1] < node.pos[1]) { this.app.renameNode(node); return; }
+    if (p[1] < node.pos[1]) {
+      // As in ComfyUI, an instance's title opens the subgraph; rename it from its context menu.
+      if (node.subgraph) this.app.subgraphs.open(node);
+      else if (!node.io) this.app.renameNode(node);
+      return;
+    }
     const l = nodeLayout(node);
     const lx = p[0] - node.pos[0];
     const ly = p[1] - node.pos[1];

@@ -27,7 +27,8 @@ export class ExecState {
 
 /** A node that receives an image (a preview, a result) grows once so the image has room under its widgets. */
 function makeRoomForImage(app, id) {
-  const node = app.graph.nodes.get(id);
+  // Run events name the workflow's own nodes, also while a subgraph is open on the canvas.
+  const node = (app.subgraphs?.root ?? app.graph).nodes.get(id);
   if (!node || node.flags.collapsed) return;
   const free = nodeLayout(node).free[3];
   if (free >= 120) return;

@@ -5,7 +5,8 @@ import { instanceValues, linkObject, makeInstance, subgraphDefinitions } from '.
 
 const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
-function nodeJSON(n, order) {
+/** One node as saved in a workflow's (or a subgraph definition's) `nodes`. */
+export function nodeJSON(n, order) {
   const label = (slot) => (slot.label ? { label: slot.label } : {});
   const inputs = n.inputs.map((i) => ({ name: i.name, type: i.type, link: i.link ?? null, ...label(i),
     ...(i.widget ? { widget: { name: i.widget.name } } : {}) }));
