@@ -1,7 +1,8 @@
-"""Image nodes: load from the input folder, save and preview as PNG with the workflow embedded."""
+"""Image nodes: load from the input folder, save and preview as PNG with the workflow embedded, resize."""
 
 from .generate import NODES as _generate
 from .load import NODES as _load
 from .save import NODES as _save
+from .scale import NODES as _scale
 
-NODES = [*_load, *_save, *_generate]
+NODES = [*_load, *_save, *_generate, *_scale]

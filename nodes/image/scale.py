@@ -1,0 +1,139 @@
+"""Resizing, as ComfyUI's ImageScale, ImageScaleBy and LatentUpscaleBy do it (comfy.utils.common_upscale)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nodegraph import In, Node, NodeError, Out
+from nodes.types import IMAGE, LATENT, require_image, require_latent
+
+MAX_RESOLUTION = 16384
+# ComfyUI's lists without "bislerp" (a latent slerp of its own): a name is offered only if it is honoured.
+TENSOR_METHODS = ["nearest-exact", "bilinear", "area", "bicubic"]
+IMAGE_METHODS = [*TENSOR_METHODS, "lanczos"]
+CROPS = ["disabled", "center"]
+
+
+def center_crop(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """The centre of [.., H, W] samples with the aspect ratio of width x height."""
+    old_width, old_height = samples.shape[-1], samples.shape[-2]
+    old_aspect, new_aspect = old_width / old_height, width / height
+    x = y = 0
+    if old_aspect > new_aspect:
+        x = round((old_width - old_width * (new_aspect / old_aspect)) / 2)
+    elif old_aspect < new_aspect:
+        y = round((old_height - old_height * (old_aspect / new_aspect)) / 2)
+    return samples.narrow(-2, y, old_height - y * 2).narrow(-1, x, old_width - x * 2)
+
+
+def _lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    from PIL import Image
+
+    out = []
+    for image in samples.movedim(1, -1).float().cpu().numpy():
+        pixels = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+        resized = Image.fromarray(pixels).resize((width, height), Image.Resampling.LANCZOS)
+        out.append(torch.from_numpy(np.asarray(resized).astype(np.float32) / 255))
+    return torch.stack(out).movedim(-1, 1).to(samples.device, samples.dtype)
+
+
+def common_upscale(samples: torch.Tensor, width: int, height: int, method: str, crop: str) -> torch.Tensor:
+    """[B, C, H, W] resized to height x width."""
+    if crop == "center":
+        samples = center_crop(samples, width, height)
+    if method == "lanczos":
+        return _lanczos(samples, width, height)
+    return F.interpolate(samples, size=(height, width), mode=method)
+
+
+def target_size(height: int, width: int, new_width: int, new_height: int) -> tuple[int, int]:
+    """ComfyUI's rule: a side of 0 follows the other side's scale, keeping the aspect ratio."""
+    if new_width == 0 and new_height == 0:
+        return width, height
+    if new_width == 0:
+        new_width = max(1, round(width * new_height / height))
+    elif new_height == 0:
+        new_height = max(1, round(height * new_width / width))
+    return new_width, new_height
+
+
+def scaled_size(height: int, width: int, scale_by: float, what: str) -> tuple[int, int]:
+    """(width, height) times scale_by, rounded as ComfyUI rounds; NodeError on scale_by when nothing is left."""
+    new_width, new_height = round(width * scale_by), round(height * scale_by)
+    if new_width < 1 or new_height < 1:
+        raise NodeError("scale_by", f"{scale_by} leaves a {width}x{height} {what} empty")
+    return new_width, new_height
+
+
+def _scaled_image(image: torch.Tensor, method: str, width: int, height: int, crop: str) -> torch.Tensor:
+    if image.shape[-1] == 4 and method == "lanczos":
+        raise NodeError("upscale_method", "lanczos scales RGB images; this one has an alpha channel")
+    return common_upscale(image.movedim(-1, 1), width, height, method, crop).movedim(1, -1)
+
+
+class ImageScale(Node):
+    """Resize images to width x height (a side of 0 keeps the aspect ratio)."""
+
+    category = "image/upscaling"
+    display_name = "Upscale Image"
+    inputs = {
+        "image": In(IMAGE),
+        "upscale_method": In.choice(IMAGE_METHODS, default="nearest-exact"),
+        "width": In.int(512, min=0, max=MAX_RESOLUTION, step=1),
+        "height": In.int(512, min=0, max=MAX_RESOLUTION, step=1),
+        "crop": In.choice(CROPS, default="disabled"),
+    }
+    outputs = {"IMAGE": Out(IMAGE)}
+
+    def run(self, ctx: Any, image: Any, upscale_method: str, width: int, height: int, crop: str) -> tuple[Any]:
+        image = require_image("image", image)
+        width, height = target_size(image.shape[1], image.shape[2], width, height)
+        return (_scaled_image(image, upscale_method, width, height, crop),)
+
+
+class ImageScaleBy(Node):
+    """Resize images by a factor."""
+
+    category = "image/upscaling"
+    display_name = "Upscale Image By"
+    inputs = {
+        "image": In(IMAGE),
+        "upscale_method": In.choice(IMAGE_METHODS, default="nearest-exact"),
+        "scale_by": In.float(1.0, min=0.01, max=8.0, step=0.01),
+    }
+    outputs = {"IMAGE": Out(IMAGE)}
+
+    def run(self, ctx: Any, image: Any, upscale_method: str, scale_by: float) -> tuple[Any]:
+        image = require_image("image", image)
+        width, height = scaled_size(image.shape[1], image.shape[2], scale_by, "image")
+        return (_scaled_image(image, upscale_method, width, height, "disabled"),)
+
+
+class LatentUpscaleBy(Node):
+    """Resize latents by a factor (the hires-fix step between two samplers)."""
+
+    category = "latent"
+    display_name = "Upscale Latent By"
+    inputs = {
+        "samples": In(LATENT),
+        "upscale_method": In.choice(TENSOR_METHODS, default="nearest-exact"),
+        "scale_by": In.float(1.5, min=0.01, max=8.0, step=0.01),
+    }
+    outputs = {"LATENT": Out(LATENT)}
+
+    def run(self, ctx: Any, samples: Any, upscale_method: str, scale_by: float) -> tuple[dict[str, Any]]:
+        latent = dict(require_latent("samples", samples))
+        tensor = latent["samples"]
+        width, height = scaled_size(tensor.shape[-2], tensor.shape[-1], scale_by, "latent")
+        latent["samples"] = common_upscale(tensor, width, height, upscale_method, "disabled")
+        if "empty" in latent:  # an empty latent the sampler re-makes on its model's grid: scale its pixel size
+            empty_height, empty_width = latent["empty"]
+            latent["empty"] = (round(empty_height * scale_by), round(empty_width * scale_by))
+        return (latent,)
+
+
+NODES = [ImageScale, ImageScaleBy, LatentUpscaleBy]
