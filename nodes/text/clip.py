@@ -29,9 +29,14 @@ class ClipHandle:
     tokenizer: Handle
     encoder: Handle
     name: str
+    # Final layers left out (CLIPSetLastLayer; diffusers' clip_skip): 0 uses the last layer's output.
+    skip: int = 0
 
     def __repr__(self) -> str:
-        return f"<ClipHandle {self.name}>"
+        return f"<ClipHandle {self.name}" + (f" skip {self.skip}>" if self.skip else ">")
+
+    def layers(self) -> int:
+        return int(self.encoder.get().config.num_hidden_layers)
 
     def tokenize(self, texts: list[str]) -> dict[str, Any]:
         """TEXT_TOKENS, padded to the tokenizer's max length (what the encoder was trained on)."""
@@ -52,8 +57,15 @@ class ClipHandle:
         mask = None
         if getattr(encoder.config, "use_attention_mask", False):
             mask = tokens["attention_mask"].to(ids.device)
-        output = encoder(ids, attention_mask=mask)
-        hidden = output[0].to(dtype=encoder.dtype)
+        if self.skip:
+            output = encoder(ids, attention_mask=mask, output_hidden_states=True)
+            # As diffusers' encode_prompt(clip_skip=...): an earlier layer's output, through the final LayerNorm
+            # the last layer's output also passes (transformers 5.6+ flattened CLIPTextModel's text_model).
+            norm = getattr(encoder, "text_model", encoder).final_layer_norm
+            hidden = norm(output.hidden_states[-(self.skip + 1)]).to(dtype=encoder.dtype)
+        else:
+            output = encoder(ids, attention_mask=mask)
+            hidden = output[0].to(dtype=encoder.dtype)
         pooled = getattr(output, "pooler_output", None)
         return [[hidden[i:i + 1].cpu(), {"pooled_output": None if pooled is None else pooled[i:i + 1].cpu()}]
                 for i in range(hidden.shape[0])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nodegraph import In, Node, NodeError, Out, Result
@@ -64,4 +65,21 @@ class CLIPTextEncodeTokens(Node):
         return (clip.encode(tokens)[:1],)
 
 
-NODES = [CLIPTextEncode, CLIPTextTokenize, CLIPTextEncodeTokens]
+class CLIPSetLastLayer(Node):
+    """Use an earlier layer of the text encoder ("clip skip"): -1 is the last layer, -2 the one before."""
+
+    category = "conditioning"
+    display_name = "CLIP Set Last Layer"
+    inputs = {"clip": In(CLIP), "stop_at_clip_layer": In.int(-1, min=-24, max=-1, step=1)}
+    outputs = {"CLIP": Out(CLIP)}
+
+    def run(self, ctx: Any, clip: Any, stop_at_clip_layer: int) -> tuple[Any]:
+        clip = _check_clip(clip)
+        layers = clip.layers()
+        if -stop_at_clip_layer > layers:
+            raise NodeError("stop_at_clip_layer", f"{stop_at_clip_layer} is past the first layer: {clip.name!r}'s "
+                                                  f"text encoder has {layers} (the lowest is {-layers})")
+        return (replace(clip, skip=-stop_at_clip_layer - 1),)
+
+
+NODES = [CLIPTextEncode, CLIPTextTokenize, CLIPTextEncodeTokens, CLIPSetLastLayer]
