@@ -30,6 +30,7 @@ class RunOutputs:
     ui: dict[str, dict[str, Any]]
     images: list[Path]
     result: RunResult = field(repr=False)
+    files: list[Path] = field(default_factory=list)  # every saved file, images included
 
     def __getitem__(self, node_id: str) -> dict[str, Any]:
         return self.ui[node_id]
@@ -48,10 +49,22 @@ def _session(session: Session | None) -> Session:
     return _default
 
 
-def image_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+def _paths(session: Session, ui: Mapping[str, Mapping[str, Any]], keys: tuple[str, ...] | None) -> list[Path]:
     files = session.services["files"]
     return [files.resolve(item["type"], item["filename"], item.get("subfolder", ""))
-            for entry in ui.values() for item in entry.get("images", []) if isinstance(item, dict)]
+            for entry in ui.values() for key, items in entry.items() if keys is None or key in keys
+            if isinstance(items, list)
+            for item in items if isinstance(item, dict) and {"filename", "type"} <= item.keys()]
+
+
+def image_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    return _paths(session, ui, ("images",))
+
+
+def saved_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    """Every file a run's nodes report ({"filename", "subfolder", "type"} under any ui key: images,
+    checkpoints...), as ComfyUI's output nodes report them."""
+    return _paths(session, ui, None)
 
 
 def describe_failure(result: RunResult) -> str:
@@ -72,7 +85,8 @@ def run(workflow: Any, overrides: Mapping[str, Any] | None = None, *, session: S
     result = engine.execute(workflow, overrides, sink=sink, targets=targets)
     if result.status != "success":
         raise RunError(describe_failure(result), result)
-    return RunOutputs(result.prompt_id, result.ui, image_paths(engine, result.ui), result)
+    return RunOutputs(result.prompt_id, result.ui, image_paths(engine, result.ui), result,
+                      saved_paths(engine, result.ui))
 
 
 def validate(workflow: Any, *, session: Session | None = None, targets: list[str] | None = None) -> Validated:

@@ -41,7 +41,7 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .api import describe_failure, image_paths
+    from .api import describe_failure, saved_paths
     from .cli_progress import ProgressBar
     from .core.errors import NodeGraphError, PromptError
     from .messages import validation_text
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for node_id, ui in result.ui.items():
         for text in ui.get("text", []):
             print(f"[{node_id}] {text}")
-    for path in image_paths(session, result.ui):
+    for path in saved_paths(session, result.ui):
         print(path)
     return EXIT_OK
 

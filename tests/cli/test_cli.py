@@ -103,3 +103,13 @@ def test_subcommands_with_their_own_flags_get_them(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "nodegraph.cli", "validate", "x.json", "--bogus"],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert bad.returncode == 2 and "unrecognized arguments: --bogus" in bad.stderr
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "models" / "checkpoints" / "shapes-sd").is_dir(),
+                    reason="models/checkpoints/shapes-sd is not installed")
+def test_run_prints_every_saved_file_not_only_images(tmp_path):
+    workflow = Path(__file__).resolve().parents[2] / "workflows" / "save_checkpoint.json"
+    done = nodegraph("run", str(workflow), "--quiet", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(tmp_path / "out" / "checkpoints" / "shapes_00001_.safetensors")]
+    assert Path(done.stdout.strip()).stat().st_size > 1_000_000
