@@ -5,6 +5,7 @@ time. Mirrors StableDiffusionPipeline's loop operation for operation, so the sam
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,11 @@ def _prepare(unet: Any, guide: Guidance, x: torch.Tensor) -> _Prepared:
     halves = [(guide.negative, guide.negative_control), (guide.positive, guide.positive_control)]
     if not use_cfg:
         halves = halves[1:]
-    context = torch.cat([emb.repeat(x.shape[0], 1, 1) for emb, _ in halves]).to(x.device, param_dtype(unet))
+    # Sides of different token counts (a concatenated prompt) repeat to a common length, as ComfyUI does:
+    # attention over k copies of the same tokens gives exactly what attention over one copy gives.
+    tokens = math.lcm(*(emb.shape[1] for emb, _ in halves))
+    context = torch.cat([emb.repeat(x.shape[0], tokens // emb.shape[1], 1) for emb, _ in halves])
+    context = context.to(x.device, param_dtype(unet))
     return _Prepared(halves, context, use_cfg, any(chain for _, chain in halves))
 
 

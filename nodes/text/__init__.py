@@ -1,5 +1,7 @@
-"""Text family: tokenizer and text-encoder nodes producing TEXT_TOKENS and CONDITIONING."""
+"""Text family: tokenizer and text-encoder nodes producing TEXT_TOKENS and CONDITIONING, and conditioning
+arithmetic."""
 
-from .encode import NODES
+from .conditioning import NODES as _conditioning
+from .encode import NODES as _encode
 
-__all__ = ["NODES"]
+NODES = [*_encode, *_conditioning]
