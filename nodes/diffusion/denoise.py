@@ -16,14 +16,17 @@ import torch.nn.functional as F
 from nodes.controlnet.control import ControlSpec, residuals
 
 
+# One prompt of a side: its embedding [1, T, D] and its ControlNet chain.
+Prompt = tuple[torch.Tensor, list[ControlSpec]]
+
+
 @dataclass
 class Guidance:
-    """Prompt embeddings for both halves of classifier-free guidance, and their ControlNet chains."""
+    """The prompts of both sides of classifier-free guidance. A side with several prompts (ConditioningCombine)
+    predicts with each and averages them, as ComfyUI does for full-image conditionings of equal strength."""
 
-    positive: torch.Tensor  # [1, T, D]
-    negative: torch.Tensor
-    positive_control: list[ControlSpec]
-    negative_control: list[ControlSpec]
+    positive: list[Prompt]
+    negative: list[Prompt]
     cfg: float
 
 
@@ -49,9 +52,10 @@ def param_dtype(module: Any) -> torch.dtype:
 
 @dataclass
 class _Prepared:
-    """What stays the same at every step: the batched prompt embeddings and which halves run."""
+    """What stays the same at every step: the batched prompt embeddings, and which side each batch part is."""
 
-    halves: list[tuple[torch.Tensor, list[ControlSpec]]]
+    prompts: list[Prompt]
+    positive: list[bool]
     context: torch.Tensor
     use_cfg: bool
     has_control: bool
@@ -59,38 +63,44 @@ class _Prepared:
 
 def _prepare(unet: Any, guide: Guidance, x: torch.Tensor) -> _Prepared:
     use_cfg = guide.cfg > 1.0  # as the pipeline: no unconditional pass at CFG <= 1
-    halves = [(guide.negative, guide.negative_control), (guide.positive, guide.positive_control)]
-    if not use_cfg:
-        halves = halves[1:]
-    # Sides of different token counts (a concatenated prompt) repeat to a common length, as ComfyUI does:
+    prompts = [*(guide.negative if use_cfg else []), *guide.positive]
+    positive = [False] * (len(guide.negative) if use_cfg else 0) + [True] * len(guide.positive)
+    # Prompts of different token counts (a concatenated prompt) repeat to a common length, as ComfyUI does:
     # attention over k copies of the same tokens gives exactly what attention over one copy gives.
-    tokens = math.lcm(*(emb.shape[1] for emb, _ in halves))
-    context = torch.cat([emb.repeat(x.shape[0], tokens // emb.shape[1], 1) for emb, _ in halves])
+    tokens = math.lcm(*(emb.shape[1] for emb, _ in prompts))
+    context = torch.cat([emb.repeat(x.shape[0], tokens // emb.shape[1], 1) for emb, _ in prompts])
     context = context.to(x.device, param_dtype(unet))
-    return _Prepared(halves, context, use_cfg, any(chain for _, chain in halves))
+    return _Prepared(prompts, positive, context, use_cfg, any(chain for _, chain in prompts))
+
+
+def _side(parts: tuple[torch.Tensor, ...], chosen: list[bool], which: bool) -> torch.Tensor:
+    picked = [part for part, side in zip(parts, chosen, strict=True) if side == which]
+    return picked[0] if len(picked) == 1 else torch.stack(picked).mean(0)
 
 
 def _predict(unet: Any, scheduler: Any, x: torch.Tensor, t: Any, guide: Guidance, prepared: _Prepared,
              index: int, total: int) -> torch.Tensor:
-    batch = x.shape[0]
-    model_in = scheduler.scale_model_input(torch.cat([x] * 2) if prepared.use_cfg else x, t)
+    batch, count = x.shape[0], len(prepared.prompts)
+    model_in = scheduler.scale_model_input(torch.cat([x] * count) if count > 1 else x, t)
     extra: dict[str, Any] = {}
     if prepared.has_control:
         parts = []
-        for i, (_, chain) in enumerate(prepared.halves):
+        for i, (_, chain) in enumerate(prepared.prompts):
             rows = slice(i * batch, (i + 1) * batch)
             parts.append(residuals(chain, model_in[rows], t, prepared.context[rows], index, total))
         if any(part is not None for part in parts):
             extra = _merge_residuals(parts)
     out = unet(model_in, t, encoder_hidden_states=prepared.context, return_dict=False, **extra)[0]
+    parts = out.chunk(count)
+    cond = _side(parts, prepared.positive, True)
     if prepared.use_cfg:
-        uncond, cond = out.chunk(2)
-        out = uncond + guide.cfg * (cond - uncond)
-    return out
+        uncond = _side(parts, prepared.positive, False)
+        return uncond + guide.cfg * (cond - uncond)
+    return cond
 
 
 def _merge_residuals(parts: list[Any]) -> dict[str, Any]:
-    """Concatenate per-half residuals along the batch; a half without ControlNet gets zeros."""
+    """Concatenate per-prompt residuals along the batch; a prompt without ControlNet gets zeros."""
     template = next(p for p in parts if p is not None)
     filled = [p if p is not None else ([torch.zeros_like(d) for d in template[0]], torch.zeros_like(template[1]))
               for p in parts]

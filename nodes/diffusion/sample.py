@@ -17,15 +17,19 @@ MAX_SEED = 2**64 - 1
 PREVIEW_INTERVAL = 0.2  # seconds
 
 
-def _embedding_and_control(name: str, conditioning: Any) -> tuple[torch.Tensor, list]:
-    if not isinstance(conditioning, list) or not conditioning or not isinstance(conditioning[0], (list, tuple)) \
-            or not isinstance(conditioning[0][0], torch.Tensor):
+def _prompts(name: str, conditioning: Any) -> list[denoise.Prompt]:
+    """Each prompt of a CONDITIONING (several after ConditioningCombine) with its ControlNet chain."""
+    if not isinstance(conditioning, list) or not conditioning or not all(
+            isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], torch.Tensor)
+            and isinstance(entry[1], dict) for entry in conditioning):
         raise NodeError(name, f"expected CONDITIONING from a text encoder, got {type(conditioning).__name__}")
-    if len(conditioning) > 1:
-        raise NodeError(name, f"got {len(conditioning)} combined conditionings; this sampler takes one each")
-    embedding, extras = conditioning[0][0], conditioning[0][1]
-    control = extras.get("control")
-    return embedding, control.chain() if control is not None else []
+    prompts = []
+    for embedding, extras in conditioning:
+        control = extras.get("control")
+        prompts.append((embedding, control.chain() if control is not None else []))
+    if len({embedding.shape[-1] for embedding, _ in prompts}) > 1:
+        raise NodeError(name, "its prompts come from text encoders of different widths")
+    return prompts
 
 
 def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tensor:
@@ -53,8 +57,7 @@ def sample(ctx: Any, model: Any, seed: int, cfg: float, sampler_name: str, sched
     if problem:
         raise NodeError("scheduler", problem)
     unet = model.get()
-    pos, pos_control = _embedding_and_control("positive", positive)
-    neg, neg_control = _embedding_and_control("negative", negative)
+    pos, neg = _prompts("positive", positive), _prompts("negative", negative)
     samples = _prepare_latent(model, unet, latent)
     device, dtype = model.device, denoise.param_dtype(unet)
     generator = torch.Generator("cpu").manual_seed(int(seed))
@@ -62,7 +65,7 @@ def sample(ctx: Any, model: Any, seed: int, cfg: float, sampler_name: str, sched
     noise = torch.randn(samples.shape, generator=generator, dtype=dtype).to(device)
     mask = latent.get("noise_mask")
     start = samples.to(device, dtype)
-    guide = denoise.Guidance(pos, neg, pos_control, neg_control, cfg)
+    guide = denoise.Guidance(pos, neg, cfg)
 
     last_preview = [0.0]
 

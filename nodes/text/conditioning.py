@@ -1,4 +1,5 @@
-"""Conditioning arithmetic, as ComfyUI's ConditioningAverage, ConditioningConcat and ConditioningZeroOut.
+"""Conditioning arithmetic, as ComfyUI's ConditioningAverage, ConditioningCombine, ConditioningConcat and
+ConditioningZeroOut.
 
 A CONDITIONING is a list of [embedding [1, tokens, dim], extras]; these nodes change the embeddings and keep
 each entry's extras (its ControlNets, pooled output) from the conditioning they start from.
@@ -96,4 +97,16 @@ class ConditioningZeroOut(Node):
         return (zeroed,)
 
 
-NODES = [ConditioningAverage, ConditioningConcat, ConditioningZeroOut]
+class ConditioningCombine(Node):
+    """Both conditionings at once: the sampler predicts with each prompt and averages the predictions."""
+
+    category = "conditioning"
+    inputs = {"conditioning_1": In(CONDITIONING), "conditioning_2": In(CONDITIONING)}
+    outputs = {"CONDITIONING": Out(CONDITIONING)}
+
+    def run(self, ctx: Any, conditioning_1: Any, conditioning_2: Any) -> tuple[list]:
+        return ([*require_conditioning("conditioning_1", conditioning_1),
+                 *require_conditioning("conditioning_2", conditioning_2)],)
+
+
+NODES = [ConditioningAverage, ConditioningCombine, ConditioningConcat, ConditioningZeroOut]

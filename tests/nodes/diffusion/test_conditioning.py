@@ -87,3 +87,20 @@ def test_bad_conditioning_is_named():
     assert error.value.input_name == "conditioning"
     (zeroed,) = ConditioningZeroOut().run(None, [[torch.ones(1, 3, 4), {"pooled_output": torch.ones(1, 4)}]])
     assert not zeroed[0][0].any() and not zeroed[0][1]["pooled_output"].any()
+
+
+@needs_sd
+def test_combine_averages_the_predictions_of_its_prompts(tmp_path):
+    def combine(first: str, second: str) -> dict:
+        return {"20": {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": [first, 0],
+                                                                     "conditioning_2": [second, 0]}}}
+
+    red, blue = image(tmp_path, graph(["6", 0])), image(tmp_path, graph(["16", 0]))
+    # The same prompt twice: the average of two equal predictions is that prediction.
+    assert torch.allclose(image(tmp_path, graph(["20", 0], combine("6", "6"))), red, atol=1e-4)
+    both = image(tmp_path, graph(["20", 0], combine("6", "16")))
+    assert not torch.allclose(both, red, atol=0.05) and not torch.allclose(both, blue, atol=0.05)
+    # A combined negative samples too (each side averages its own prompts).
+    negative = graph(["6", 0], combine("7", "7"))
+    negative["3"]["inputs"]["negative"] = ["20", 0]
+    assert torch.allclose(image(tmp_path, negative), red, atol=1e-4)
