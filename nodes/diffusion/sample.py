@@ -58,6 +58,11 @@ def sample(ctx: Any, model: Any, seed: int, cfg: float, sampler_name: str, sched
         raise NodeError("scheduler", problem)
     unet = model.get()
     pos, neg = _prompts("positive", positive), _prompts("negative", negative)
+    width = getattr(unet.config, "cross_attention_dim", None)
+    for name, prompts in (("positive", pos), ("negative", neg)):
+        if isinstance(width, int) and prompts[0][0].shape[-1] != width:
+            raise NodeError(name, f"its embeddings are {prompts[0][0].shape[-1]} wide but this model attends to "
+                                  f"{width}: was it encoded with another checkpoint's CLIP?")
     samples = _prepare_latent(model, unet, latent)
     device, dtype = model.device, denoise.param_dtype(unet)
     generator = torch.Generator("cpu").manual_seed(int(seed))

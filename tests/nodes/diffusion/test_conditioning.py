@@ -104,3 +104,18 @@ def test_combine_averages_the_predictions_of_its_prompts(tmp_path):
     negative = graph(["6", 0], combine("7", "7"))
     negative["3"]["inputs"]["negative"] = ["20", 0]
     assert torch.allclose(image(tmp_path, negative), red, atol=1e-4)
+
+
+@needs_sd
+def test_conditioning_from_another_checkpoints_clip_is_named_at_the_sampler(registry, tiny_root, tmp_path):
+    from sd_engine import make_engine
+
+    root = tmp_path / "models"
+    (root / "checkpoints").mkdir(parents=True)
+    (root / "checkpoints" / "shapes-sd").symlink_to(SHIPPED, target_is_directory=True)
+    (root / "checkpoints" / "tiny-sd").symlink_to(tiny_root / "checkpoints" / "tiny-sd", target_is_directory=True)
+    prompt = graph(["6", 0], {"40": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny-sd"}}})
+    prompt["6"]["inputs"]["clip"] = ["40", 1]  # the tiny model's text encoder, narrower than shapes-sd's
+    result = make_engine(registry, root, tmp_path, device="cpu").run(prompt)
+    assert result.error is not None and result.error.node_id == "3" and result.error.input_name == "positive"
+    assert "wide but this model attends to 128" in result.error.exception_message
