@@ -10,9 +10,9 @@ engine with itself rather than with a machine-dependent absolute.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from typing import Any
+
+from timing import best  # bench/ is the script's own folder
 
 from nodegraph.core.executor import Executor
 from nodegraph.core.validate import validate
@@ -36,15 +36,6 @@ def wide(n: int) -> dict[str, Any]:
         prompt[f"s{i}"] = {"class_type": "ToString", "inputs": {"value": [f"m{i}", 0]}}
         prompt[f"o{i}"] = {"class_type": "ShowText", "inputs": {"text": [f"s{i}", 0]}}
     return prompt
-
-
-def best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def measure(registry: Any, name: str, prompt: dict[str, Any], middle: str, repeat: int) -> dict[str, Any]:

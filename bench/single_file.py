@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -18,21 +17,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import best  # noqa: E402 - bench/ is the script's own folder
+
 from nodegraph.config import Config  # noqa: E402
 from nodegraph.runtime.models import ModelManager  # noqa: E402
 from nodes.diffusion import single_file  # noqa: E402
 from nodes.diffusion.load import pipeline_handles  # noqa: E402
 
 SHIPPED = ROOT / "models" / "checkpoints" / "shapes-sd"
-
-
-def best(repeats: int, work) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
@@ -63,9 +55,9 @@ def main() -> None:
             save_file(single_file.to_single_file(model.get(), vae.get(), clip.encoder.get()), str(file),
                       metadata=metadata)
 
-        save_seconds = best(args.repeats, save)
-        folder_seconds = best(args.repeats, lambda: load(SHIPPED))
-        file_seconds = best(args.repeats, lambda: load(file))
+        save_seconds = best(save, args.repeats)
+        folder_seconds = best(lambda: load(SHIPPED), args.repeats)
+        file_seconds = best(lambda: load(file), args.repeats)
         size = file.stat().st_size
     print(f"| what | best of {args.repeats} s |\n|---|---|")
     print(f"| load the diffusers folder (4 components) | {folder_seconds:.3f} |")

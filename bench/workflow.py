@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections.abc import Callable
 from typing import Any
+
+from timing import best  # bench/ is the script's own folder
 
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import api_to_ui, ui_to_api
@@ -46,15 +46,6 @@ def with_reroutes_and_bypasses(workflow: dict[str, Any]) -> dict[str, Any]:
         if node_id % 10 == 5:
             node["mode"] = 4
     return workflow
-
-
-def best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

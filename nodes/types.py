@@ -59,6 +59,17 @@ def require_mask(name: str, value: Any) -> Any:
     return value
 
 
+def require_conditioning(name: str, value: Any) -> list[Any]:
+    """The value as a non-empty CONDITIONING ([embedding tensor, extras dict] entries), or NodeError."""
+    import torch
+
+    if not isinstance(value, list) or not value or not all(
+            isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], torch.Tensor)
+            and isinstance(entry[1], dict) for entry in value):
+        raise NodeError(name, f"expected CONDITIONING from a text encoder, got {type(value).__name__}")
+    return value
+
+
 def require_latent(name: str, value: Any) -> dict[str, Any]:
     import torch
 

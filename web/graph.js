@@ -13,7 +13,8 @@ export const WIDGET_H = 22;
 export const MULTILINE_H = 66;
 export const NODE_MIN_W = 180;
 
-const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+/** A deep copy of plain JSON data (undefined stays undefined). */
+export const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
 export class GraphNode {
   constructor(id, type, def) {

@@ -6,15 +6,13 @@
  * serialize it, with the open definitions written in as if they were closed.
  */
 
-import { Graph, TITLE_H, SLOT_H } from './graph.js';
+import { Graph, TITLE_H, SLOT_H, clone } from './graph.js';
 import { toast } from './menus.js';
 import { instanceValues, linkObject, makeInstance, subgraphDefinitions } from './subgraphs.js';
 import { loadWorkflow, nodeJSON, serialize } from './workflow.js';
 
 export const INPUTS_ID = -10;
 export const OUTPUTS_ID = -20;
-
-const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
 /** A boundary node: drawn and connected like a node, but saved as the definition's inputNode / outputNode. */
 function ioNode(graph, id, title, bounding, slots) {

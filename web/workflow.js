@@ -1,9 +1,7 @@
 /** ComfyUI UI workflow files: save, load (0.4 and 1, or an API prompt), and conversion to an API prompt. */
 
-import { MODE_BYPASS, MODE_NEVER, restoreUnknown } from './graph.js';
+import { MODE_BYPASS, MODE_NEVER, clone, restoreUnknown } from './graph.js';
 import { instanceValues, linkObject, makeInstance, subgraphDefinitions } from './subgraphs.js';
-
-const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
 /** One node as saved in a workflow's (or a subgraph definition's) `nodes`. */
 export function nodeJSON(n, order) {

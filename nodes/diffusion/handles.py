@@ -34,14 +34,24 @@ def transformers_class(name: str) -> type:
     return cls
 
 
+def index_class(index: dict[str, Any], component: str, default: str) -> str:
+    """The class a model_index.json names for a component ([library, class]; the default if unnamed)."""
+    entry = index.get(component)
+    if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str):
+        return entry[1]
+    return default
+
+
 def component_class(folder: Path, component: str, default: str) -> str:
     """The class a pipeline folder's model_index.json names for a component (the default if unnamed)."""
     index = folder / "model_index.json"
-    if index.is_file():
-        entry = json.loads(index.read_text()).get(component)
-        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str):
-            return entry[1]
-    return default
+    return index_class(json.loads(index.read_text()), component, default) if index.is_file() else default
+
+
+def latent_factor(vae_config: Any) -> int:
+    """Pixels per latent cell of a VAE config (a dict or diffusers' FrozenDict): one halving per level after
+    the first; 8 when the config does not say."""
+    return 2 ** (len(vae_config.get("block_out_channels", [0, 0, 0, 0])) - 1)
 
 
 def diffusers_loader(cls: type, path: Path) -> Callable[[torch.device, torch.dtype], Any]:
@@ -94,7 +104,7 @@ class VaeHandle(Handle):
 
     @property
     def factor(self) -> int:
-        return 2 ** (len(self.get().config.block_out_channels) - 1)
+        return latent_factor(self.get().config)
 
     @property
     def channels(self) -> int:

@@ -11,7 +11,8 @@ from nodegraph import In, Node, NodeError, Out
 from nodegraph.runtime.models import ModelNotFound, list_models
 from nodes.diffusion import single_file
 from nodes.diffusion.handles import (Handle, ModelHandle, VaeHandle, component_class, diffusers_class,
-                                     diffusers_loader, transformers_class, transformers_loader)
+                                     diffusers_loader, index_class, latent_factor, transformers_class,
+                                     transformers_loader)
 from nodes.text.clip import ClipHandle, tokenizer_loader
 from nodes.types import CLIP, MODEL, VAE
 
@@ -33,11 +34,6 @@ def _read_json(path: Path, input_name: str) -> dict[str, Any]:
         raise NodeError(input_name, f"cannot read {path.name} of the model: {exc}") from None
 
 
-def vae_factor(vae_folder: Path, input_name: str) -> int:
-    config = _read_json(vae_folder / "config.json", input_name)
-    return 2 ** (len(config.get("block_out_channels", [0, 0, 0, 0])) - 1)
-
-
 def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
     """MODEL, CLIP and VAE handles for a StableDiffusionPipeline folder, each loaded once (eagerly, so a
     broken folder is reported by the loader node, not by the sampler)."""
@@ -56,7 +52,7 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
     scheduler_config = _read_json(folder / "scheduler" / "scheduler_config.json", input_name)
     model = ModelHandle(manager, f"{folder}/unet", diffusers_loader(unet_cls, folder / "unet"), "checkpoints",
                         f"{name}/unet", scheduler_config=scheduler_config,
-                        latent_factor=vae_factor(folder / "vae", input_name))
+                        latent_factor=latent_factor(_read_json(folder / "vae" / "config.json", input_name)))
     clip = ClipHandle(Handle(manager, f"{folder}/tokenizer", tokenizer_loader(folder / "tokenizer"), "checkpoints",
                              f"{name}/tokenizer"),
                       Handle(manager, f"{folder}/text_encoder", transformers_loader(text_cls, folder / "text_encoder"),
@@ -81,24 +77,19 @@ def single_file_handles(manager: Any, path: Path, name: str, input_name: str) ->
         raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
                                     "pickles, which can run code when loaded)")
     try:
-        index = single_file.read_config(path, "model_index.json")
-        scheduler_config = single_file.read_config(path, "scheduler/scheduler_config.json")
-        vae_config = single_file.read_config(path, "vae/config.json")
+        index, scheduler_config, vae_config = single_file.read_configs(
+            path, "model_index.json", "scheduler/scheduler_config.json", "vae/config.json")
     except Exception as exc:  # noqa: BLE001 - diffusers' detection and the hub raise many kinds
         raise NodeError(input_name, f"cannot find the configuration of single-file checkpoint {name!r}: {exc}. "
                                     "Files saved by Save Checkpoint carry theirs; others need the configs of "
                                     "their model type from the Hugging Face hub, once.") from None
 
-    def part(component: str, default: str) -> str:
-        entry = index.get(component)
-        return entry[1] if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str) else default
-
     def handle(cls: type[Handle], component: str, default: str, **extra: Any) -> Any:
-        return cls(manager, f"{path}/{component}", single_file.loader(path, component, part(component, default)),
-                   "checkpoints", f"{name}/{component}", **extra)
+        loader = single_file.loader(path, component, index_class(index, component, default))
+        return cls(manager, f"{path}/{component}", loader, "checkpoints", f"{name}/{component}", **extra)
 
     model = handle(ModelHandle, "unet", "UNet2DConditionModel", scheduler_config=scheduler_config,
-                   latent_factor=2 ** (len(vae_config.get("block_out_channels", [0] * 4)) - 1))
+                   latent_factor=latent_factor(vae_config))
     clip = ClipHandle(handle(Handle, "tokenizer", "CLIPTokenizer"), handle(Handle, "text_encoder", "CLIPTextModel"),
                       name)
     vae = handle(VaeHandle, "vae", "AutoencoderKL")

@@ -11,7 +11,7 @@ from nodegraph import In, Node, NodeError, Out
 from nodes.diffusion import denoise
 from nodes.diffusion.preview import latent_preview
 from nodes.diffusion.schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
-from nodes.types import CONDITIONING, LATENT, MODEL, require_latent
+from nodes.types import CONDITIONING, LATENT, MODEL, require_conditioning, require_latent
 
 MAX_SEED = 2**64 - 1
 PREVIEW_INTERVAL = 0.2  # seconds
@@ -19,12 +19,8 @@ PREVIEW_INTERVAL = 0.2  # seconds
 
 def _prompts(name: str, conditioning: Any) -> list[denoise.Prompt]:
     """Each prompt of a CONDITIONING (several after ConditioningCombine) with its ControlNet chain."""
-    if not isinstance(conditioning, list) or not conditioning or not all(
-            isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], torch.Tensor)
-            and isinstance(entry[1], dict) for entry in conditioning):
-        raise NodeError(name, f"expected CONDITIONING from a text encoder, got {type(conditioning).__name__}")
     prompts = []
-    for embedding, extras in conditioning:
+    for embedding, extras in require_conditioning(name, conditioning):
         control = extras.get("control")
         prompts.append((embedding, control.chain() if control is not None else []))
     if len({embedding.shape[-1] for embedding, _ in prompts}) > 1:

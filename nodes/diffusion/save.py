@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from nodegraph import In, Node, NodeError, Result
-from nodegraph.runtime.files import UnsafePath
+from nodegraph import In, Node, Result
 from nodes.diffusion import single_file
+from nodes.saving import next_counter, prefix_folder, write_atomic
 from nodes.types import CLIP, MODEL, VAE
 
 
@@ -35,12 +32,6 @@ def _configs(unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, scheduler: 
         return single_file.embedded_configs(folder)
 
 
-def _next_name(folder: Path, base: str) -> str:
-    pattern = re.compile(re.escape(base) + r"_(\d+)_\.safetensors$")
-    numbers = [int(m.group(1)) for p in folder.glob("*.safetensors") if (m := pattern.match(p.name))]
-    return f"{base}_{max(numbers, default=0) + 1:05}_.safetensors"
-
-
 class CheckpointSave(Node):
     """Save a model, its text encoder and its VAE as one .safetensors checkpoint in the output folder (the
     layout ComfyUI and A1111 load; Load Checkpoint loads it back from models/checkpoints, offline)."""
@@ -57,13 +48,7 @@ class CheckpointSave(Node):
             extra_pnginfo: Any = None) -> Result:
         from safetensors.torch import save_file
 
-        subfolder, _, base = filename_prefix.replace("\\", "/").rpartition("/")
-        if not base:
-            raise NodeError("filename_prefix", "the prefix needs a file name part")
-        try:
-            folder = ctx.service("files").resolve("output", "", subfolder)
-        except UnsafePath as exc:
-            raise NodeError("filename_prefix", str(exc)) from exc
+        folder, subfolder, base = prefix_folder(ctx, "output", filename_prefix)
         unet, text_encoder, tokenizer, autoencoder = model.get(), clip.encoder.get(), clip.tokenizer.get(), vae.get()
         metadata = {single_file.CONFIG_KEY: _configs(unet, autoencoder, text_encoder, tokenizer,
                                                      dict(model.scheduler_config))}
@@ -72,14 +57,9 @@ class CheckpointSave(Node):
             metadata["prompt"] = json.dumps(prompt)
         for key, value in (extra_pnginfo if isinstance(extra_pnginfo, dict) else {}).items():
             metadata[key] = json.dumps(value)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = _next_name(folder, base)
-        partial = folder / f".{name}.{secrets.token_hex(4)}.part"
-        try:
-            save_file(single_file.to_single_file(unet, autoencoder, text_encoder), str(partial), metadata=metadata)
-            os.replace(partial, folder / name)  # never a half-written checkpoint under the final name
-        finally:
-            partial.unlink(missing_ok=True)
+        name = f"{base}_{next_counter(folder, base, '.safetensors'):05}_.safetensors"
+        weights = single_file.to_single_file(unet, autoencoder, text_encoder)
+        write_atomic(folder / name, lambda path: save_file(weights, str(path), metadata=metadata))
         return Result((), ui={"checkpoints": [{"filename": name, "subfolder": subfolder, "type": "output"}]})
 
 

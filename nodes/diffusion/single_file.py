@@ -166,14 +166,19 @@ def hub_repo(path: Path) -> str:
     return fetch_diffusers_config(_LazyCheckpoint(path))["pretrained_model_name_or_path"]
 
 
+def _embedded(path: Path) -> str | None:
+    """The configs a file saved by this module carries (embedded_configs' string), or None."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return (f.metadata() or {}).get(CONFIG_KEY)
+
+
 @contextmanager
 def configs(path: Path) -> Iterator[tuple[str, bool]]:
     """(where the configs are, whether that is a local folder): the embedded ones written to a temporary
     folder, else the hub repository diffusers detects (fetched once, then from its cache)."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        embedded = (f.metadata() or {}).get(CONFIG_KEY)
+    embedded = _embedded(path)
     if embedded is None:
         yield hub_repo(path), False
         return
@@ -182,18 +187,21 @@ def configs(path: Path) -> Iterator[tuple[str, bool]]:
         yield folder, True
 
 
-def read_config(path: Path, name: str) -> dict[str, Any]:
-    """One config file (e.g. "scheduler/scheduler_config.json") of a single-file checkpoint."""
-    with configs(path) as (where, local):
-        if local:
-            return json.loads((Path(where) / name).read_text())
-        from huggingface_hub import hf_hub_download
+def read_configs(path: Path, *names: str) -> list[dict[str, Any]]:
+    """Config files (e.g. "scheduler/scheduler_config.json") of a single-file checkpoint, looked up once:
+    parsed from its metadata, else downloaded (or taken from the cache) from the hub repository."""
+    embedded = _embedded(path)
+    if embedded is not None:
+        files = json.loads(embedded)
+        return [json.loads(files[name]) for name in names]
+    repo = hub_repo(path)
+    from huggingface_hub import hf_hub_download
 
-        try:
-            return json.loads(Path(hf_hub_download(where, name)).read_text())
-        except Exception as exc:  # noqa: BLE001 - offline, missing or gated: all mean "no configs"
-            raise OSError(f"diffusers detects {where}, whose configs are not in the Hugging Face cache and could "
-                          f"not be downloaded ({type(exc).__name__})") from exc
+    try:
+        return [json.loads(Path(hf_hub_download(repo, name)).read_text()) for name in names]
+    except Exception as exc:  # noqa: BLE001 - offline, missing or gated: all mean "no configs"
+        raise OSError(f"diffusers detects {repo}, whose configs are not in the Hugging Face cache and could "
+                      f"not be downloaded ({type(exc).__name__})") from exc
 
 
 def loader(path: Path, component: str, class_name: str) -> Callable[[torch.device, torch.dtype], Any]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from nodegraph import In, Node, NodeError, Result
-from nodegraph.runtime.files import UnsafePath
+from nodes.saving import next_counter, prefix_folder, write_atomic
 
 from .convert import to_pil
 
@@ -23,34 +20,19 @@ def _metadata(prompt: Any, extra_pnginfo: Any) -> Any:
                         extra_pnginfo if isinstance(extra_pnginfo, dict) else None)
 
 
-def _next_counter(folder: Path, prefix: str) -> int:
-    pattern = re.compile(re.escape(prefix) + r"_(\d+)_?\.png$")
-    numbers = [int(m.group(1)) for p in folder.glob("*.png") if (m := pattern.match(p.name))]
-    return max(numbers, default=0) + 1
-
-
 def write_pngs(ctx: Any, images: torch.Tensor, kind: str, prefix: str, compress: int,
                prompt: Any, extra_pnginfo: Any) -> list[dict[str, str]]:
-    """Write each image atomically (temp file then rename), so a crash never leaves half a PNG."""
+    """Each image as name_NNNNN_.png under the prefix, the prompt and workflow in its text chunks."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise NodeError("images", f"expected an IMAGE tensor [B,H,W,C], got {type(images).__name__}")
-    subfolder, _, base = prefix.replace("\\", "/").rpartition("/")
-    if not base:
-        raise NodeError("filename_prefix", "the prefix needs a file name part")
-    files = ctx.service("files")
-    try:
-        folder = files.resolve(kind, "", subfolder)
-    except UnsafePath as exc:
-        raise NodeError("filename_prefix", str(exc)) from exc
-    folder.mkdir(parents=True, exist_ok=True)
+    folder, subfolder, base = prefix_folder(ctx, kind, prefix)
     metadata = _metadata(prompt, extra_pnginfo)
-    counter = _next_counter(folder, base)
+    counter = next_counter(folder, base, ".png")
     saved = []
     for picture in to_pil(images):
         name = f"{base}_{counter:05}_.png"
-        partial = folder / f".{name}.{secrets.token_hex(4)}.part"
-        picture.save(partial, format="PNG", pnginfo=metadata, compress_level=compress)
-        os.replace(partial, folder / name)
+        write_atomic(folder / name, lambda path, picture=picture: picture.save(
+            path, format="PNG", pnginfo=metadata, compress_level=compress))
         saved.append({"filename": name, "subfolder": subfolder, "type": kind})
         counter += 1
     return saved

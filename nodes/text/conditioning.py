@@ -12,15 +12,7 @@ from typing import Any
 import torch
 
 from nodegraph import In, Node, NodeError, Out
-from nodes.types import CONDITIONING
-
-
-def require_conditioning(name: str, value: Any) -> list[list[Any]]:
-    if not isinstance(value, list) or not value or not all(
-            isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], torch.Tensor)
-            and isinstance(entry[1], dict) for entry in value):
-        raise NodeError(name, f"expected CONDITIONING from a text encoder, got {type(value).__name__}")
-    return value
+from nodes.types import CONDITIONING, require_conditioning
 
 
 def _fit_tokens(embedding: torch.Tensor, tokens: int) -> torch.Tensor:
