@@ -129,3 +129,19 @@ def test_class_names_in_a_file_must_be_model_classes(registry, graphs, models_ro
     error = engine.run(graphs.txt2img("odd.safetensors")).error
     assert error is not None and error.input_name == "ckpt_name"
     assert "'os' is not a diffusers model class" in error.exception_message
+
+
+@needs_sd
+@pytest.mark.parametrize(("prefix", "message"), [("../../escaped", "leaves the output folder"),
+                                                 ("checkpoints/", "file name part")])
+def test_a_prefix_that_leaves_the_output_folder_or_names_no_file_is_refused(registry, models_root, tmp_path,
+                                                                              prefix, message):
+    engine = make_engine(registry, models_root, tmp_path, device="cpu")
+    result = engine.run({
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "shapes-sd"}},
+        "9": {"class_type": "CheckpointSave", "inputs": {"model": ["4", 0], "clip": ["4", 1], "vae": ["4", 2],
+                                                         "filename_prefix": prefix}},
+    })
+    assert result.error is not None and result.error.node_id == "9"
+    assert result.error.input_name == "filename_prefix" and message in result.error.exception_message
+    assert not list(tmp_path.parent.glob("**/escaped*"))

@@ -58,6 +58,11 @@ def test_bad_scales_name_the_input():
     with pytest.raises(NodeError) as error:
         ImageScale().run(None, "not an image", "bilinear", 8, 8, "disabled")
     assert error.value.input_name == "image"
+    rgba = torch.cat([gradient(8, 8), torch.ones(1, 8, 8, 1)], dim=-1)
+    with pytest.raises(NodeError) as error:
+        ImageScale().run(None, rgba, "lanczos", 4, 4, "disabled")
+    assert error.value.input_name == "upscale_method" and "alpha" in str(error.value)
+    assert ImageScale().run(None, rgba, "bilinear", 4, 4, "disabled")[0].shape == (1, 4, 4, 4)
 
 
 def test_latent_upscale_keeps_the_other_fields():
