@@ -23,10 +23,10 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "nodes" / "autoregressive"), str(ROOT / "workflows")]
+sys.path[:0] = [str(ROOT / "tests" / "nodes" / "autoregressive"), str(ROOT / "workflows" / "build")]
 
-from nodes.autoregressive.generate import Sampling, generate  # noqa: E402
-from nodes.autoregressive.load import load_folder, read_layout  # noqa: E402
+from nodegraph_nodes.autoregressive.generate import Sampling, generate  # noqa: E402
+from nodegraph_nodes.autoregressive.load import load_folder, read_layout  # noqa: E402
 
 SHIPPED = ROOT / "models" / "autoregressive" / "shapes-ar"
 PROMPT = "a large red circle in the center on a blue background"
@@ -102,7 +102,7 @@ def generate_section(model, layout: dict, repeat: int) -> list[str]:
     return rows
 
 
-def judged(services, registry, prompt: dict, expected, output_dir: Path) -> tuple[float, dict[str, bool]]:
+def judged(engine, prompt: dict, expected, output_dir: Path) -> tuple[float, dict[str, bool]]:
     """Seconds to run one workflow, and the pixel judge's verdict on the image its SaveImage wrote. A fresh
     executor each time: no node output is reused between runs (models stay loaded in the manager)."""
     import numpy as np
@@ -112,10 +112,11 @@ def judged(services, registry, prompt: dict, expected, output_dir: Path) -> tupl
     from nodegraph.train.judge import judge
 
     from nodegraph.core.executor import Executor
+    from nodegraph.runtime.context import Context
 
-    checked = validate(prompt, registry)
+    checked = validate(prompt, engine.registry)
     assert checked.ok, checked.body()
-    executor = Executor(registry, services=services)
+    executor = Executor(engine.registry, None, engine.services, Context)
     start = time.perf_counter()
     result = executor.run(checked.prompt, checked.outputs)
     seconds = time.perf_counter() - start
@@ -132,14 +133,13 @@ def hybrid_section(count: int) -> list[str]:
     from diffusion_graphs import txt2img
     from hybrid_graphs import hybrid_ar_then_diffusion
 
+    from nodegraph import Engine
     from nodegraph.config import load_config
-    from nodegraph.plugins import build_registry
-    from nodegraph.runtime.services import make_services
     from nodegraph.train.eval_prompts import load_eval_prompts
 
     scratch = Path(tempfile.mkdtemp())
-    services = make_services(load_config().with_(base_dir=scratch))
-    models = services["models"]
+    engine = Engine(load_config().with_(base_dir=scratch))
+    models = engine.services.models
     try:
         ready = ((models.find("autoregressive", "shapes-ar") / "nodegraph_ar.json").is_file()
                  and (models.find("checkpoints", "shapes-sd") / "model_index.json").is_file())
@@ -147,7 +147,6 @@ def hybrid_section(count: int) -> list[str]:
         ready = False
     if not ready:
         return ["hybrid comparison skipped: needs models/autoregressive/shapes-ar and models/checkpoints/shapes-sd"]
-    registry = build_registry([])
     prompts = load_eval_prompts()[:count]
     modes = {"pure AR (cfg 2, 256 tokens)": lambda text, seed: ar_txt2img(text=text, seed=seed),
              "pure diffusion (20 DDIM steps, cfg 5)": lambda text, seed: txt2img(text=text, seed=seed),
@@ -157,8 +156,8 @@ def hybrid_section(count: int) -> list[str]:
             "| mode | s / image | fully correct | colour | shape | position | background |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for label, build in modes.items():
-        judged(services, registry, build(prompts[0].prompt, 999), prompts[0].attributes, scratch / "output")
-        results = [judged(services, registry, build(p.prompt, i), p.attributes, scratch / "output")
+        judged(engine, build(prompts[0].prompt, 999), prompts[0].attributes, scratch / "output")
+        results = [judged(engine, build(p.prompt, i), p.attributes, scratch / "output")
                    for i, p in enumerate(prompts)]
         seconds = sum(r[0] for r in results) / len(results)
 

@@ -45,15 +45,16 @@ def _engine_runner(models: Path, ckpt: str, base: Path):
     from nodegraph.config import Config
     from nodegraph.core.cache import OutputCache
     from nodegraph.core.executor import Executor
-    from nodegraph.session import Session
+    from nodegraph.engine import Engine
+    from nodegraph.runtime.context import Context
 
-    session = Session(Config(models_dirs=(models,), base_dir=base, device="cpu"))
+    session = Engine(Config(models_dirs=(models,), base_dir=base, device="cpu"))
     prompt, workflow = session.load(WORKFLOW)
     prompt["4"]["inputs"]["ckpt_name"] = ckpt
 
     def run() -> torch.Tensor:
         # A fresh output cache each time, so every node really runs (models stay loaded in the manager).
-        session.executor = Executor(session.registry, OutputCache(), session.services)
+        session.executor = Executor(session.registry, OutputCache(), session.services, Context)
         result = session.run_prompt(prompt, workflow)
         assert result.status == "success", result.error
         return result.output("8")

@@ -21,8 +21,8 @@ from timing import best  # noqa: E402 - bench/ is the script's own folder
 
 from nodegraph.config import Config  # noqa: E402
 from nodegraph.runtime.models import ModelManager  # noqa: E402
-from nodes.diffusion import single_file  # noqa: E402
-from nodes.diffusion.load import pipeline_handles  # noqa: E402
+from nodegraph_nodes.diffusion import single_file  # noqa: E402
+from nodegraph_nodes.diffusion.load import pipeline_handles  # noqa: E402
 
 SHIPPED = ROOT / "models" / "checkpoints" / "shapes-sd"
 

@@ -1,7 +1,7 @@
 """nodegraph: a node graph engine for diffusion, autoregressive and hybrid image generation.
 
-The public API: node authoring (Node, In, Out, Result, ExecutionBlocker, NodeError) and running
-workflows (run, validate).
+The public API: node authoring (Node, In, Out, Result, ExecutionBlocker, NodeError, and the typed
+Context and Services a node is handed) and running workflows (Engine, run, validate).
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from .core.errors import NodeError, NodeGraphError, PromptError
 from .core.node import Node
 from .core.results import ExecutionBlocker, Result
 from .core.schema import In, Out
+from .engine import Engine
+from .runtime.context import Context
+from .runtime.services import Services
 
 if TYPE_CHECKING:
     from .api import RunOutputs
 
-__all__ = ["ExecutionBlocker", "In", "Node", "NodeError", "NodeGraphError", "Out", "PromptError", "Result",
-           "run", "validate"]
+__all__ = ["Context", "Engine", "ExecutionBlocker", "In", "Node", "NodeError", "NodeGraphError", "Out",
+           "PromptError", "Result", "Services", "run", "validate"]
 __version__ = "0.1.0"
 
 

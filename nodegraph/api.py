@@ -11,9 +11,7 @@ from .core.errors import NodeGraphError
 from .core.events import Sink, discard
 from .core.executor import RunResult
 from .core.validate import Validated
-from .session import Session
-
-_default: Session | None = None
+from .engine import Engine
 
 
 class RunError(NodeGraphError):
@@ -40,31 +38,22 @@ class RunOutputs:
         return self.result.output(node_id, slot)
 
 
-def _session(session: Session | None) -> Session:
-    global _default
-    if session is not None:
-        return session
-    if _default is None:
-        _default = Session()
-    return _default
-
-
-def _paths(session: Session, ui: Mapping[str, Mapping[str, Any]], keys: tuple[str, ...] | None) -> list[Path]:
-    files = session.services["files"]
+def _paths(engine: Engine, ui: Mapping[str, Mapping[str, Any]], keys: tuple[str, ...] | None) -> list[Path]:
+    files = engine.services.files
     return [files.resolve(item["type"], item["filename"], item.get("subfolder", ""))
             for entry in ui.values() for key, items in entry.items() if keys is None or key in keys
             if isinstance(items, list)
             for item in items if isinstance(item, dict) and {"filename", "type"} <= item.keys()]
 
 
-def image_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
-    return _paths(session, ui, ("images",))
+def image_paths(engine: Engine, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+    return _paths(engine, ui, ("images",))
 
 
-def saved_paths(session: Session, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
+def saved_paths(engine: Engine, ui: Mapping[str, Mapping[str, Any]]) -> list[Path]:
     """Every file a run's nodes report ({"filename", "subfolder", "type"} under any ui key: images,
     checkpoints...), as ComfyUI's output nodes report them."""
-    return _paths(session, ui, None)
+    return _paths(engine, ui, None)
 
 
 def describe_failure(result: RunResult) -> str:
@@ -79,9 +68,11 @@ def describe_failure(result: RunResult) -> str:
     return result.status
 
 
-def run(workflow: Any, overrides: Mapping[str, Any] | None = None, *, session: Session | None = None,
+def run(workflow: Any, overrides: Mapping[str, Any] | None = None, *, engine: Engine | None = None,
         sink: Sink = discard, targets: list[str] | None = None) -> RunOutputs:
-    engine = _session(session)
+    """Run on `engine` (pass one to keep models and cached outputs between runs; without one, a new
+    engine is built from the default configuration for this run alone)."""
+    engine = engine or Engine()
     result = engine.execute(workflow, overrides, sink=sink, targets=targets)
     if result.status != "success":
         raise RunError(describe_failure(result), result)
@@ -89,7 +80,7 @@ def run(workflow: Any, overrides: Mapping[str, Any] | None = None, *, session: S
                       saved_paths(engine, result.ui))
 
 
-def validate(workflow: Any, *, session: Session | None = None, targets: list[str] | None = None) -> Validated:
-    engine = _session(session)
+def validate(workflow: Any, *, engine: Engine | None = None, targets: list[str] | None = None) -> Validated:
+    engine = engine or Engine()
     prompt, _ = engine.load(workflow)
     return engine.validate(prompt, targets)

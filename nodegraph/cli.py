@@ -45,16 +45,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .cli_progress import ProgressBar
     from .core.errors import NodeGraphError, PromptError
     from .messages import validation_text
-    from .session import Session
+    from .engine import Engine
 
-    session = Session(_config(args, out_dir=args.out, cache_entries=0 if args.no_cache else None))
-    _report_plugin_failures(session)
+    engine = Engine(_config(args, out_dir=args.out, cache_entries=0 if args.no_cache else None))
+    _report_plugin_failures(engine)
     prompt: dict[str, Any] | None = None
     try:
-        prompt, ui_workflow = session.load(args.workflow, _overrides(args.set))
+        prompt, ui_workflow = engine.load(args.workflow, _overrides(args.set))
         bar = ProgressBar({k: v["class_type"] for k, v in prompt.items()}, not args.quiet)
         try:
-            result = session.run_prompt(prompt, ui_workflow, sink=bar)
+            result = engine.run_prompt(prompt, ui_workflow, sink=bar)
         finally:
             bar.close()
     except PromptError as exc:
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for node_id, ui in result.ui.items():
         for text in ui.get("text", []):
             print(f"[{node_id}] {text}")
-    for path in saved_paths(session, result.ui):
+    for path in saved_paths(engine, result.ui):
         print(path)
     return EXIT_OK
 
@@ -77,15 +77,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .core.errors import NodeGraphError
     from .messages import validation_text
-    from .session import Session
+    from .engine import Engine
 
-    session = Session(_config(args))
+    engine = Engine(_config(args))
     try:
-        prompt, _ = session.load(args.workflow)
+        prompt, _ = engine.load(args.workflow)
     except NodeGraphError as exc:
         print(f"nodegraph: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    checked = session.validate(prompt)
+    checked = engine.validate(prompt)
     if not checked.ok:
         print(validation_text(checked.body(), prompt), file=sys.stderr)
         return EXIT_FAILED
@@ -94,22 +94,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
-    from .core.object_info import object_info
-    from .session import Session
+    from .engine import Engine
 
-    session = Session(_config(args))
+    engine = Engine(_config(args))
     if args.json:
-        info = {spec.name: object_info(spec) for spec in session.registry}
+        info = engine.object_info()
         print(json.dumps(info, indent=1, default=str))
     else:
-        for spec in sorted(session.registry, key=lambda s: (s.category, s.name)):
+        for spec in sorted(engine.registry, key=lambda s: (s.category, s.name)):
             print(f"{spec.category:28} {spec.name:28} {spec.display_name}")
-    _report_plugin_failures(session)
+    _report_plugin_failures(engine)
     return EXIT_OK
 
 
-def _report_plugin_failures(session: Any) -> None:
-    for failure in session.registry.failures:
+def _report_plugin_failures(engine: Any) -> None:
+    for failure in engine.registry.failures:
         print(f"nodegraph: plugin {failure.source} skipped: {failure.error}", file=sys.stderr)
 
 
@@ -142,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nodegraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a workflow (API prompt, UI workflow, or PNG carrying one)")
-    run.add_argument("workflow")
+    run.add_argument("workflow", help="a .json or .png file, or the name of a shipped workflow (e.g. txt2img)")
     run.add_argument("--set", action="append", default=[], metavar="NODE.INPUT=VALUE",
                      help="override an input; NODE is an id, a title or a unique class name")
     run.add_argument("--out", default=None, type=Path, help="folder for saved images (default output/)")
@@ -151,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run)
     run.set_defaults(func=cmd_run)
     check = sub.add_parser("validate", help="check a workflow without running it")
-    check.add_argument("workflow")
+    check.add_argument("workflow", help="a .json or .png file, or a shipped workflow's name")
     _common(check)
     check.set_defaults(func=cmd_validate)
     nodes = sub.add_parser("nodes", help="list the installed nodes")

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .resources import models_dir
 
 
 @dataclass(frozen=True)
 class Config:
     base_dir: Path = field(default_factory=Path.cwd)
-    models_dirs: tuple[Path, ...] = (REPO_ROOT / "models",)
+    models_dirs: tuple[Path, ...] = field(default_factory=lambda: (models_dir(),))  # the shipped models first
     nodes_dirs: tuple[Path, ...] = ()
     device: str = "auto"
     vram_budget_gb: float | None = None

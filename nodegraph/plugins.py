@@ -5,6 +5,7 @@ A plugin that fails to import is recorded with its error and skipped; loading ne
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import re
@@ -25,7 +26,8 @@ from .core.schema import NodeSpec
 
 ENTRY_POINT_GROUP = "nodegraph.nodes"
 PLUGIN_PACKAGE = "nodegraph_plugins"
-BUILTIN_NODES = Path(__file__).resolve().parent.parent / "nodes"
+# The repository's nodes/ folder, installed under a name that shadows nothing (see pyproject.toml).
+BUILTIN_PACKAGE = "nodegraph_nodes"
 
 
 def spec_for(obj: Any, name: str | None = None, display_name: str | None = None, module: str = "") -> NodeSpec:
@@ -92,6 +94,16 @@ def load_path(path: Path, registry: Registry, label: str | None = None) -> None:
         registry.failures.append(LoadFailure(str(path), detail))
 
 
+def load_module(name: str, registry: Registry, label: str) -> None:
+    """Load an installed plugin package by its import name (imported once: Python's module cache holds it)."""
+    try:
+        register_module(importlib.import_module(name), registry, label)
+        registry.loaded_sources.append(name)
+    except Exception as exc:  # noqa: BLE001 - reported, then skipped
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        registry.failures.append(LoadFailure(name, detail))
+
+
 def plugin_paths(folder: Path) -> list[Path]:
     """The entries of a plugin folder, as ComfyUI's custom_nodes: .py files and packages."""
     if not folder.is_dir():
@@ -120,8 +132,8 @@ def load_entry_points(registry: Registry) -> None:
 def build_registry(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
                    use_entry_points: bool = True) -> Registry:
     registry = Registry()
-    if builtin and BUILTIN_NODES.is_dir():
-        load_path(BUILTIN_NODES, registry, "nodes")
+    if builtin:
+        load_module(BUILTIN_PACKAGE, registry, "nodes")
     for folder in extra_dirs:
         folder = Path(folder)
         if not folder.is_dir():

@@ -8,20 +8,19 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from nodegraph import NodeError
+from nodegraph import Context, NodeError
 from nodegraph.runtime.files import UnsafePath
 
 
-def prefix_folder(ctx: Any, kind: str, prefix: str) -> tuple[Path, str, str]:
+def prefix_folder(ctx: Context, kind: str, prefix: str) -> tuple[Path, str, str]:
     """(folder, subfolder, base name) a filename_prefix names inside the `kind` folder, created; the prefix
     cannot leave that folder."""
     subfolder, _, base = prefix.replace("\\", "/").rpartition("/")
     if not base:
         raise NodeError("filename_prefix", "the prefix needs a file name part")
     try:
-        folder = ctx.service("files").resolve(kind, "", subfolder)
+        folder = ctx.files.resolve(kind, "", subfolder)
     except UnsafePath as exc:
         raise NodeError("filename_prefix", str(exc)) from exc
     folder.mkdir(parents=True, exist_ok=True)

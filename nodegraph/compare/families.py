@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..config import REPO_ROOT
+from ..resources import workflows_dir
 from ..train.dataset import Attributes, Shape, caption_for
 from ..train.eval_prompts import EvalPrompt
 
-WORKFLOWS = REPO_ROOT / "workflows"
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Family:
 
     @property
     def path(self) -> Path:
-        return WORKFLOWS / self.workflow
+        return workflows_dir() / self.workflow
 
     @property
     def edits(self) -> bool:

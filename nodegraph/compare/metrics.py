@@ -75,7 +75,9 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root_a = _sqrt_psd(cov_a)
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross)
+    distance = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * cross
+    # A distance is never negative; rounding in the eigenvalues can leave one a few 1e-9 below zero.
+    return float(max(distance, 0.0))
 
 
 def reference_images(count: int) -> list[np.ndarray]:

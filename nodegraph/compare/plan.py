@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..resources import models_dir
 from ..train.eval_prompts import EvalPrompt
 from . import families as fam
 from . import metrics, report
@@ -17,7 +18,6 @@ from .runner import Item, Job
 from .standin import stand_ins
 from .summary import Setting, edit_run, text_run
 
-SHIPPED_MODELS = fam.REPO_ROOT / "models"
 
 
 def settings(family: fam.Family, steps: list[int] | None, cfg: list[float] | None) -> list[Setting]:
@@ -58,7 +58,7 @@ def edit_job(family: fam.Family, args: argparse.Namespace, edits: list[EvalPromp
 
 
 def _job(family: fam.Family, edit: bool, args: argparse.Namespace, out: Path, items: list[Item]) -> Job:
-    dirs = [str(Path(d).resolve()) for d in (args.models_dir or [SHIPPED_MODELS])]
+    dirs = [str(Path(d).resolve()) for d in (args.models_dir or [models_dir()])]
     work = out / ".work" / (family.name + ("-edit" if edit else ""))
     work.mkdir(parents=True, exist_ok=True)
     return Job(family.name, edit, dirs, str(work), args.threads, items, cache=edit)
@@ -113,7 +113,7 @@ def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], register
                                             outcome.summary, out))
                 else:
                     runs += text_runs(plan["name"], plan["groups"], outcome, prompts, out, reference)
-    dirs = [Path(d) for d in (args.models_dir or [SHIPPED_MODELS])]
+    dirs = [Path(d) for d in (args.models_dir or [models_dir()])]
     results = {**environment, "prompts": [p.prompt for p in prompts], "seeds": list(range(args.seeds)),
                "stand_ins": stand_ins(dirs),
                "reference": _reference(args.reference, reference, len(prompts) * args.seeds),

@@ -2,7 +2,7 @@
 
 The parent (`nodegraph.compare.plan`) writes job files and runs `python -m nodegraph.compare.runner JOB...`:
 a family's text-to-image job first (so its peak memory is its own), then its editing job. Each job runs its
-shipped workflow per (prompt, seed, steps, cfg) through a Session, saves each picture as PNG, and prints one
+shipped workflow per (prompt, seed, steps, cfg) through an Engine, saves each picture as PNG, and prints one
 `@@compare {json}` line per image (the parent's progress bar) and a summary line with peak memory and the
 parameters of the models it loaded.
 """
@@ -178,7 +178,7 @@ def run(job: Job, index: int) -> None:
     import torch
 
     from ..config import Config
-    from ..session import Session
+    from ..engine import Engine
 
     if job.threads > 0:
         torch.set_num_threads(job.threads)
@@ -186,14 +186,14 @@ def run(job: Job, index: int) -> None:
     work = Path(job.work_dir)
     config = Config(base_dir=work, out_dir=work / "output", models_dirs=tuple(Path(p) for p in job.models_dirs),
                     device="cpu", cache_entries=100_000 if job.cache else 0)
-    session = Session(config)
+    session = Engine(config)
     baseline, remembered = rss_mb(), {}
     for item in job.items:
         emit(job=index, **generate(session, family, item, job.edit, remembered))
     # ru_maxrss is this process's peak so far: a later job's figure also covers the jobs before it.
     emit(job=index, done=True, peak_rss_mb=peak_rss_mb(), baseline_rss_mb=baseline,
-         parameters=count_parameters(session.services["models"]), threads=torch.get_num_threads())
-    session.services["models"].free()
+         parameters=count_parameters(session.services.models), threads=torch.get_num_threads())
+    session.services.models.free()
 
 
 def main(argv: list[str]) -> int:

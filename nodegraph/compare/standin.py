@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..config import REPO_ROOT
+from ..resources import models_dir
 
 MARKER = "STAND_IN"
 NOTE = "random weights in the shipped architecture: cost figures are real, adherence and quality are not\n"
@@ -53,9 +53,10 @@ def _autoregressive(target: Path, shipped: Path, tokenizer) -> None:
     layout.save(target)
 
 
-def build(out: Path, models: Path = REPO_ROOT / "models", work: Path = REPO_ROOT / ".train",
-          seed: int = 0) -> list[str]:
-    """Fill `out`; returns the names of the stand-ins made (the others are links to trained models)."""
+def build(out: Path, models: Path | None = None, work: Path = Path(".train"), seed: int = 0) -> list[str]:
+    """Fill `out` (from the shipped models unless `models` says otherwise); returns the names of the stand-ins
+    made (the others are links to trained models)."""
+    models = models or models_dir()
     import torch
 
     from ..train.train_ar import AR_FOLDER

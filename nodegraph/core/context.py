@@ -36,7 +36,7 @@ class NodeContext:
     class_type: str
     emit: Callable[[Any], None]
     interrupt: InterruptFlag
-    services: Mapping[str, Any] = field(default_factory=dict)
+    services: Any = None  # the engine's runtime services (folders, models); opaque to the core
     prompt: Mapping[str, Any] = field(default_factory=dict)
     extra_data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -50,10 +50,10 @@ class NodeContext:
         self.emit(Progress(self.prompt_id, self.display_node_id, value, total, preview))
 
     def service(self, name: str) -> Any:
-        try:
-            return self.services[name]
-        except KeyError:
-            raise LookupError(f"runtime service {name!r} is not available to node {self.node_id}") from None
+        value = getattr(self.services, name, None)
+        if value is None:
+            raise LookupError(f"runtime service {name!r} is not available to node {self.node_id}")
+        return value
 
 
 _current: contextvars.ContextVar[NodeContext | None] = contextvars.ContextVar("nodegraph_ctx", default=None)

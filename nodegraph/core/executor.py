@@ -70,11 +70,12 @@ class _Failure(Exception):
 class Executor:
     """Long-lived: holds the output cache, node instances and last signatures across prompts."""
 
-    def __init__(self, registry: Registry, cache: OutputCache | None = None,
-                 services: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, registry: Registry, cache: OutputCache | None = None, services: Any = None,
+                 context: type[NodeContext] = NodeContext) -> None:
         self.registry = registry
         self.cache = cache if cache is not None else OutputCache()
-        self.services: Mapping[str, Any] = services or {}
+        self.services = services
+        self.context = context  # the runtime's typed subclass, so nodes see ctx.files and ctx.models
         self.interrupt = InterruptFlag()
         self.signatures: dict[str, Signature] = {}
         self.instances: dict[str, Any] = {}  # by node id, as ComfyUI keeps node objects
@@ -250,7 +251,7 @@ class _Run:
             self.sched.finished(node)
             return None
         self.emit(Executing(self.prompt_id, node, self.graph.display_id(node)))
-        ctx = NodeContext(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], self.emit,
+        ctx = self.ex.context(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], self.emit,
                           self.ex.interrupt, self.ex.services, self.prompt, self.extra_data)
         instance = self.ex.instances.get(node)
         if instance is None or type(instance) is not spec.source:  # the id may now name another class

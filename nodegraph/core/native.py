@@ -44,13 +44,15 @@ def spec_from_native(cls: type[Node], name: str | None = None, display_name: str
         call=lambda instance, ctx, kwargs: instance.run(ctx, **kwargs),
         source=cls,
     )
+    # Hooks run outside any node call; one that declares `services` gets the owning engine's (spec.env).
     if _overrides(cls, "fingerprint"):
-        spec.fingerprint = lambda constants: cls.fingerprint(**constants)
+        wants = "services" in inspect.signature(cls.fingerprint).parameters
+        spec.fingerprint = lambda constants: cls.fingerprint(**constants, **({"services": spec.env} if wants else {}))
     if _overrides(cls, "validate"):
         params = inspect.signature(cls.validate).parameters
         takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        spec.validate = lambda constants, types: _call_validate(cls, constants, types, params, takes_all)
-        spec.validate_takes = frozenset(cls.inputs) if takes_all else frozenset(params) & set(cls.inputs)
+        spec.validate = lambda constants, types: _call_validate(cls, constants, types, params, takes_all, spec.env)
+        spec.validate_takes = (frozenset(cls.inputs) if takes_all else frozenset(params) & set(cls.inputs))
         spec.validate_checks_types = "input_types" in params
     if _overrides(cls, "check_lazy"):
         spec.check_lazy = lambda instance, ctx, values: instance.check_lazy(ctx, **values)
@@ -58,8 +60,10 @@ def spec_from_native(cls: type[Node], name: str | None = None, display_name: str
 
 
 def _call_validate(cls: type, constants: dict[str, Any], types: dict[str, str], params: Any,
-                   takes_all: bool) -> Any:
+                   takes_all: bool, env: Any) -> Any:
     kwargs = dict(constants) if takes_all else {k: v for k, v in constants.items() if k in params}
     if "input_types" in params:
         kwargs["input_types"] = types
+    if "services" in params:
+        kwargs["services"] = env
     return cls.validate(**kwargs)

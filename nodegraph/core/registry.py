@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .schema import NodeSpec
 
@@ -19,12 +20,25 @@ class Registry:
         self._specs: dict[str, NodeSpec] = {}
         self.failures: list[LoadFailure] = []
         self.loaded_sources: list[str] = []
+        self.env: Any = None  # what choice callables read: the owning engine's services
+
+    def bind(self, env: Any) -> None:
+        """Tie every choice list to `env` (the engine's services), now and for nodes added later."""
+        self.env = env
+        for spec in self._specs.values():
+            self._bind(spec)
+
+    def _bind(self, spec: NodeSpec) -> None:
+        spec.env = self.env
+        spec.inputs = {name: decl.bound(self.env) for name, decl in spec.inputs.items()}
 
     def add(self, spec: NodeSpec, *, replace: bool = False) -> bool:
         """Register a node; like ComfyUI, a later plugin may not take over an existing name."""
         if spec.name in self._specs and not replace:
             self.failures.append(LoadFailure(spec.python_module, f"node {spec.name!r} is already registered"))
             return False
+        if self.env is not None:
+            self._bind(spec)
         self._specs[spec.name] = spec
         return True
 

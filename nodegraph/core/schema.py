@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .types import BOOLEAN, COMBO, FLOAT, INT, STRING, WIDGET_TYPES
 
-Choices = Sequence[str] | Callable[[], Sequence[str]]
+# A callable gets the engine's runtime services (folders, models) and lists the options it finds there.
+Choices = Sequence[str] | Callable[[Any], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class BoundChoices:
+    """A choices callable tied to one engine's services: each engine lists its own folders."""
+
+    read: Callable[[Any], Sequence[str]]
+    env: Any
+
+    def __call__(self) -> Sequence[str]:
+        return self.read(self.env)
 
 
 class _Missing:
@@ -24,7 +36,7 @@ class In:
     """One input socket or widget.
 
     `choices` may be a callable so option lists (files in a folder, installed models) are read when
-    the schema is rendered, not when the node class is imported.
+    the schema is rendered, not when the node class is imported; it receives the engine's services.
     """
 
     type: str
@@ -71,10 +83,22 @@ class In:
     def is_widget(self) -> bool:
         return self.type in WIDGET_TYPES and not self.force_input
 
+    def bound(self, env: Any) -> In:
+        """This input with its choices callable reading `env`'s folders (itself when nothing to bind)."""
+        if isinstance(self.choices, BoundChoices):
+            return replace(self, choices=BoundChoices(self.choices.read, env))
+        if not callable(self.choices):
+            return self
+        return replace(self, choices=BoundChoices(self.choices, env))
+
     def options_list(self) -> list[str]:
         if self.choices is None:
             return []
-        return list(self.choices() if callable(self.choices) else self.choices)
+        if isinstance(self.choices, BoundChoices):
+            return list(self.choices())
+        if callable(self.choices):
+            return []  # a registry no engine owns has no folders to list
+        return list(self.choices)
 
     def default_value(self) -> Any:
         if self.default is not MISSING:
@@ -153,6 +177,7 @@ class NodeSpec:
     validate_checks_types: bool = False
     check_lazy: Callable[[Any, Any, dict[str, Any]], Any] | None = None
     source: type | None = None
+    env: Any = None  # the owning engine's services, handed to hooks and choice lists that ask for them
 
     @property
     def widget_names(self) -> list[str]:

@@ -10,14 +10,12 @@ import gc
 import io
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..core.cache import OutputCache
 from ..core.events import Event, Executing, Progress
-from ..core.executor import Executor
-from ..core.registry import Registry
+from ..engine import Engine
 from .history import RECORDED, build_entry, failed_entry
 from .store import Job, JobStore
 
@@ -54,12 +52,11 @@ def encode_preview(image: Any) -> bytes:
 class Worker:
     """Runs one prompt at a time; every state change goes through the store first."""
 
-    def __init__(self, store: JobStore, registry: Registry, services: Mapping[str, Any], publisher: Publisher,
-                 cache: OutputCache, on_finished: Callable[[str, dict[str, Any]], None] | None = None,
-                 ) -> None:
+    def __init__(self, store: JobStore, engine: Engine, publisher: Publisher,
+                 on_finished: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.store = store
-        self.services = services
-        self.executor = Executor(registry, cache, services=services)
+        self.services = engine.services
+        self.executor = engine.executor
         self.publisher = publisher
         self.on_finished = on_finished
         self.running: Running | None = None
@@ -166,9 +163,7 @@ class Worker:
     def _apply_free(self) -> None:
         if not (self._free["unload_models"] or self._free["free_memory"]):
             return
-        models = self.services.get("models")
-        if models is not None and hasattr(models, "free"):
-            models.free()
+        self.services.models.free()
         if self._free["free_memory"]:
             self.executor.cache.clear()
             self.executor.instances.clear()

@@ -1,7 +1,7 @@
 """The model manager: finds model folders by name, loads each once, keeps them across prompts, and keeps
 what sits on the accelerator under the configured memory budget (offloading to CPU, or freeing on CPU).
 
-Nodes reach it as `ctx.service("models")`. It knows nothing about diffusion or transformers: callers hand
+Nodes reach it as `ctx.models`. It knows nothing about diffusion or transformers: callers hand
 `load` a loader `(device, dtype) -> object`; torch is imported only when a device is first asked for.
 """
 
@@ -105,7 +105,7 @@ def _hub_snapshot(name: str) -> Path | None:
 
 class ModelManager:
     """Finds, loads, memoises and budgets models. Thread-safe; one per process is the normal case
-    (services.make_services creates it; combo choices reach it through `list_models`)."""
+    (each engine's services hold one; combo choices reach it through `model_choices`)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -232,8 +232,6 @@ class ModelManager:
             torch.cuda.empty_cache()
 
 
-def list_models(kind: str) -> list[str]:
-    """Combo choices for node classes: the listing of this process's active model manager."""
-    from .services import active
-
-    return active()["models"].list(kind)
+def model_choices(kind: str) -> Callable[[Any], list[str]]:
+    """A choices callable for node schemas: the models of `kind` the engine's model manager finds."""
+    return lambda services: services.models.list(kind)

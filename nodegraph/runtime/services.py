@@ -1,42 +1,29 @@
-"""Builds the services mapping handed to nodes as `ctx.services`, and remembers the active one.
+"""The services a node reaches through its context: configuration, path-safe folders and the model manager.
 
-Combo choices (files in the input folder, installed models) are listed when a schema is rendered,
-outside any node run, so `active()` gives schema callables the services of the running process.
+One `Services` belongs to one engine; nothing here is global, so two engines in one process (two
+configurations, a test beside a server) never see each other's folders or models.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from ..config import Config, load_config
+from ..config import Config
 from .files import Folders
-
-_active: dict[str, Any] | None = None
-
-
-def make_services(config: Config) -> dict[str, Any]:
-    """Create the services and make them the active ones; anything needing torch loads on first use."""
-    if config.threads:
-        import torch  # only when asked: a busy machine runs small models faster on fewer threads
-
-        torch.set_num_threads(config.threads)
-    services: dict[str, Any] = {"config": config, "files": Folders(config)}
-    try:
-        from .models import ModelManager
-    except ImportError:
-        pass
-    else:
-        services["models"] = ModelManager(config)
-    activate(services)
-    return services
+from .models import ModelManager
 
 
-def activate(services: dict[str, Any]) -> None:
-    """Make `services` the ones schema callables see (one process hosting several configurations)."""
-    global _active
-    _active = services
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    files: Folders
+    models: ModelManager
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
 
 
-def active() -> dict[str, Any]:
-    """The services of this process (created from the default config on first use)."""
-    return _active if _active is not None else make_services(load_config())
+def make_services(config: Config) -> Services:
+    """Create an engine's services; nothing here imports torch (the model manager does on first use)."""
+    return Services(config, Folders(config), ModelManager(config))

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from ..config import REPO_ROOT, Config
-from ..core.cache import OutputCache
+from ..config import Config
 from ..core.registry import Registry
+from ..engine import Engine
 from ..queue import JobStore, Worker
-from ..runtime.files import Folders
+from ..resources import web_root as shipped_web
+from ..resources import workflows_dir as shipped_workflows
 from . import bodies, security
 from .routes import setup_routes
 from .state import STATE, State
@@ -25,19 +26,12 @@ log = logging.getLogger(__name__)
 QUEUE_DB = "nodegraph_queue.sqlite3"
 
 
-def create_app(config: Config, registry: Registry | None = None, services: Mapping[str, Any] | None = None,
-               *, web_root: Path | None = None, workflows_dir: Path | None = None) -> web.Application:
-    """A ready-to-run app; the worker thread starts with the app and stops with it."""
-    if registry is None:
-        from ..plugins import build_registry
-
-        registry = build_registry(config.nodes_dirs)
-    if services is None:
-        from ..runtime.services import make_services
-
-        services = make_services(config)
-    state = State(config, registry, services, Folders(config), web_root or REPO_ROOT / "web",
-                  workflows_dir or REPO_ROOT / "workflows")
+def create_app(config: Config, registry: Registry | None = None, *, engine: Engine | None = None,
+               web_root: Path | None = None, workflows_dir: Path | None = None) -> web.Application:
+    """A ready-to-run app on `engine` (built from `config`, with `registry` when given, if not handed one);
+    the worker thread starts with the app and stops with it."""
+    engine = engine or Engine(config, registry=registry)
+    state = State(engine, web_root or shipped_web(), workflows_dir or shipped_workflows())
     middlewares = [security.safe_headers, security.origin_guard(config.listen), bodies.unexpected_errors]
     if config.token:
         middlewares.insert(0, security.token_guard(config.token))
@@ -66,14 +60,12 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         log.warning("re-queued %d prompt(s) that were running when the server stopped",
                     len(state.store.recovered))
     state.hub = Hub(state.status, state.server_flags())
-    cache = OutputCache(state.config.cache_entries, state.config.cache_bytes)
 
     def finished(prompt_id: str, entry: dict[str, Any]) -> None:
         with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
             loop.call_soon_threadsafe(_resolve, state, prompt_id, entry)
 
-    state.worker = Worker(state.store, state.registry, state.services, LoopPublisher(loop, state.hub), cache,
-                          on_finished=finished)
+    state.worker = Worker(state.store, state.engine, LoopPublisher(loop, state.hub), on_finished=finished)
     drain = asyncio.create_task(state.hub.drain())
     state.worker.start()
     try:

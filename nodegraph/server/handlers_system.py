@@ -82,9 +82,7 @@ async def system_stats(request: web.Request) -> web.Response:
                      "vram_total": memory.total, "vram_free": memory.available,
                      "torch_vram_total": 0, "torch_vram_free": 0}],
     }
-    models = state.services.get("models")
-    if models is not None and hasattr(models, "loaded"):
-        stats["models"] = models.loaded()
+    stats["models"] = state.services.models.loaded()
     return web.json_response(stats)
 
 
@@ -119,14 +117,7 @@ async def model_files(request: web.Request) -> web.Response:
     kind = request.match_info["folder"]
     if not PLAIN_NAME.match(kind):
         fail(400, "invalid_request", f"{kind!r} is not a model folder name")
-    models = state.services.get("models")
-    if models is not None and hasattr(models, "list"):
-        return web.json_response(models.list(kind))
-    names: dict[str, None] = {}
-    for root in state.config.models_dirs:
-        folder = root / kind
-        if folder.is_dir():
-            names.update({p.name: None for p in sorted(folder.iterdir()) if p.name[0] != "."})
+    names = state.services.models.list(kind)
     if not names and not any((root / kind).is_dir() for root in state.config.models_dirs):
         fail(404, "not_found", f"no model folder named {kind!r}")
-    return web.json_response(list(names))
+    return web.json_response(names)

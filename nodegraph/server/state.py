@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,10 @@ from aiohttp import web
 from .. import __version__
 from ..config import Config
 from ..core.registry import Registry
+from ..engine import Engine
 from ..queue import JobStore, Worker
 from ..runtime.files import Folders
+from ..runtime.services import Services
 from .ws import Hub
 
 
@@ -22,16 +23,29 @@ from .ws import Hub
 class State:
     """Everything handlers share; one per app, reached through the STATE key."""
 
-    config: Config
-    registry: Registry
-    services: Mapping[str, Any]
-    folders: Folders
+    engine: Engine
     web_root: Path
     workflows_dir: Path
     store: JobStore | None = None
     worker: Worker | None = None
     hub: Hub | None = None
     waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Config:
+        return self.engine.config
+
+    @property
+    def registry(self) -> Registry:
+        return self.engine.registry
+
+    @property
+    def services(self) -> Services:
+        return self.engine.services
+
+    @property
+    def folders(self) -> Folders:
+        return self.engine.services.files
 
     @property
     def max_upload_bytes(self) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.registry import Registry
+from ..resources import shipped_workflows
 from .convert import ui_to_api
 from .detect import kind
 from .errors import WorkflowError
@@ -48,7 +49,13 @@ def _from_file(path: Path, registry: Registry) -> Loaded:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise WorkflowError(f"workflow file {path} does not exist") from exc
+        if path.name != str(path):
+            raise WorkflowError(f"workflow file {path} does not exist") from exc
+        shipped = shipped_workflows()  # a bare name may be a shipped workflow's: `nodegraph run txt2img`
+        if path.stem in shipped and path.suffix in ("", ".json"):
+            return _from_file(shipped[path.stem], registry)
+        raise WorkflowError(f"workflow file {path} does not exist, and no shipped workflow has that "
+                            f"name; shipped workflows: {', '.join(shipped) or 'none'}") from exc
     except OSError as exc:
         raise WorkflowError(f"cannot read workflow file {path}: {exc.strerror or exc}") from exc
     if data.startswith(PNG_SIGNATURE):

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out, Result
-from nodegraph.runtime.models import list_models
+from nodegraph import Context, In, Node, NodeError, Out, Result
+from nodegraph.runtime.models import model_choices
 
 from ..image.convert import to_pil
 from ..types import (
@@ -29,9 +29,9 @@ from .tokens import MASK_RULES, downsample_mask, image_tokens, preview, require_
 KIND = "autoregressive"
 
 
-def show_grid(ctx: Any, indices: torch.Tensor) -> list[dict[str, str]]:
+def show_grid(ctx: Context, indices: torch.Tensor) -> list[dict[str, str]]:
     """Write the token grid preview of each image to the temp folder: the node's UI images."""
-    folder = ctx.service("files").root("temp")
+    folder = ctx.files.root("temp")
     shown = []
     for picture in to_pil(preview(indices)):
         name = f"ar_tokens_{secrets.token_hex(5)}.png"
@@ -40,8 +40,8 @@ def show_grid(ctx: Any, indices: torch.Tensor) -> list[dict[str, str]]:
     return shown
 
 
-def load_model(ctx: Any, name: str) -> tuple[ArModel, VqCodec]:
-    models = ctx.service("models")
+def load_model(ctx: Context, name: str) -> tuple[ArModel, VqCodec]:
+    models = ctx.models
     try:
         folder = models.find(KIND, name)
     except LookupError as exc:
@@ -59,10 +59,10 @@ class ARModelLoader(Node):
 
     category = "loaders/autoregressive"
     display_name = "Load AR Model"
-    inputs = {"model_name": In.choice(lambda: list_models(KIND))}
+    inputs = {"model_name": In.choice(model_choices(KIND))}
     outputs = {"ar_model": Out(AR_MODEL), "vq_model": Out(VQ_MODEL)}
 
-    def run(self, ctx: Any, model_name: str) -> tuple[ArModel, VqCodec]:
+    def run(self, ctx: Context, model_name: str) -> tuple[ArModel, VqCodec]:
         return load_model(ctx, model_name)
 
 
@@ -74,7 +74,7 @@ class ARTextTokenize(Node):
     inputs = {"ar_model": In(AR_MODEL), "text": In.string("", multiline=True)}
     outputs = {"text_tokens": Out(TEXT_TOKENS)}
 
-    def run(self, ctx: Any, ar_model: ArModel, text: str) -> dict[str, Any]:
+    def run(self, ctx: Context, ar_model: ArModel, text: str) -> dict[str, Any]:
         return ar_model.tokenize([text])
 
 
@@ -86,7 +86,7 @@ class ImageTokenEncode(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image": In(IMAGE)}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Any, vq_model: VqCodec, image: torch.Tensor) -> Result:
+    def run(self, ctx: Context, vq_model: VqCodec, image: torch.Tensor) -> Result:
         image = require_image("image", image)
         size = vq_model.image_size
         if tuple(image.shape[1:3]) != (size, size):
@@ -104,7 +104,7 @@ class ImageTokenDecode(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image_tokens": In(IMAGE_TOKENS)}
     outputs = {"image": Out(IMAGE)}
 
-    def run(self, ctx: Any, vq_model: VqCodec, image_tokens: dict[str, Any]) -> torch.Tensor:
+    def run(self, ctx: Context, vq_model: VqCodec, image_tokens: dict[str, Any]) -> torch.Tensor:
         indices = require_tokens("image_tokens", image_tokens, vq_model.codebook, vq_model.grid)
         return vq_model.decode(indices)
 
@@ -118,7 +118,7 @@ class PreviewImageTokens(Node):
     inputs = {"image_tokens": In(IMAGE_TOKENS)}
     outputs = {}
 
-    def run(self, ctx: Any, image_tokens: dict[str, Any]) -> Result:
+    def run(self, ctx: Context, image_tokens: dict[str, Any]) -> Result:
         codebook = image_tokens.get("codebook") if isinstance(image_tokens, dict) else None
         indices = require_tokens("image_tokens", image_tokens, str(codebook))
         return Result((), ui={"images": show_grid(ctx, indices)})
@@ -132,7 +132,7 @@ class TokenMaskFromMask(Node):
     inputs = {"vq_model": In(VQ_MODEL), "mask": In(MASK), "rule": In.choice(MASK_RULES, default="any")}
     outputs = {"token_mask": Out(MASK)}
 
-    def run(self, ctx: Any, vq_model: VqCodec, mask: torch.Tensor, rule: str) -> torch.Tensor:
+    def run(self, ctx: Context, vq_model: VqCodec, mask: torch.Tensor, rule: str) -> torch.Tensor:
         mask = require_mask("mask", mask)
         same_size("mask", mask, vq_model.image_size, vq_model.image_size, f"{vq_model.name}'s image")
         return downsample_mask(mask, vq_model.grid, rule)

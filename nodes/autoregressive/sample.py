@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
+from nodegraph import Context, In, Node, NodeError, Out
 
 from ..image.convert import to_pil
 from ..types import AR_MODEL, IMAGE_TOKENS, MASK, TEXT_TOKENS, VQ_MODEL
@@ -41,7 +41,7 @@ def prompt_rows(model: ArModel, name: str, text: str, tokens: dict[str, Any] | N
     return Prompt(prompt.ids.repeat_interleave(repeat, 0), prompt.mask.repeat_interleave(repeat, 0))
 
 
-def reporter(ctx: Any, vq: VqCodec | None, rows: int, background: torch.Tensor) -> Any:
+def reporter(ctx: Context, vq: VqCodec | None, rows: int, background: torch.Tensor) -> Any:
     """Progress per finished token row, with a preview of the first image: decoded when a VQ model is
     connected, the coloured token grid otherwise. ctx.progress raises when the user interrupts."""
 
@@ -53,7 +53,7 @@ def reporter(ctx: Any, vq: VqCodec | None, rows: int, background: torch.Tensor) 
     return on_row
 
 
-def sample(ctx: Any, ar_model: ArModel, prompt: str, negative: str, seed: int, temperature: float, top_k: int,
+def sample(ctx: Context, ar_model: ArModel, prompt: str, negative: str, seed: int, temperature: float, top_k: int,
            top_p: float, cfg: float, use_kv_cache: bool, batch_size: int, vq_model: VqCodec | None = None,
            text_tokens: dict | None = None, negative_tokens: dict | None = None,
            kept: torch.Tensor | None = None, keep: torch.Tensor | None = None) -> dict[str, Any]:
@@ -96,7 +96,7 @@ class ARSampler(Node):
     inputs = dict(SAMPLING_INPUTS)
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:
+    def run(self, ctx: Context, **inputs: Any) -> dict[str, Any]:
         return sample(ctx, **inputs)
 
 
@@ -109,7 +109,7 @@ class ARInpaint(Node):
     inputs = {"image_tokens": In(IMAGE_TOKENS), "token_mask": In(MASK), **SAMPLING_INPUTS}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Any, image_tokens: dict, token_mask: torch.Tensor, **inputs: Any) -> dict[str, Any]:
+    def run(self, ctx: Context, image_tokens: dict, token_mask: torch.Tensor, **inputs: Any) -> dict[str, Any]:
         model: ArModel = inputs["ar_model"]
         kept = require_tokens("image_tokens", image_tokens, model.codebook, model.grid)
         keep = ~require_token_mask("token_mask", token_mask, kept.shape[0], model.grid)
@@ -125,7 +125,7 @@ class ARContinue(Node):
     inputs = {"image_tokens": In(IMAGE_TOKENS), "keep_rows": In.int(8, min=0, max=4096), **SAMPLING_INPUTS}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Any, image_tokens: dict, keep_rows: int, **inputs: Any) -> dict[str, Any]:
+    def run(self, ctx: Context, image_tokens: dict, keep_rows: int, **inputs: Any) -> dict[str, Any]:
         model: ArModel = inputs["ar_model"]
         kept = require_tokens("image_tokens", image_tokens, model.codebook, model.grid)
         if keep_rows > model.grid[0]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodegraph import ExecutionBlocker, In, Node, Out
+from nodegraph import Context, ExecutionBlocker, In, Node, Out
 
 
 class Switch(Node):
@@ -18,10 +18,10 @@ class Switch(Node):
     }
     outputs = {"value": Out("*")}
 
-    def check_lazy(self, ctx: Any, condition: bool, on_true: Any = None, on_false: Any = None) -> list[str]:
+    def check_lazy(self, ctx: Context, condition: bool, on_true: Any = None, on_false: Any = None) -> list[str]:
         return ["on_true"] if condition else ["on_false"]
 
-    def run(self, ctx: Any, condition: bool, on_true: Any = None, on_false: Any = None) -> Any:
+    def run(self, ctx: Context, condition: bool, on_true: Any = None, on_false: Any = None) -> Any:
         return on_true if condition else on_false
 
 
@@ -32,7 +32,7 @@ class Gate(Node):
     inputs = {"value": In("*"), "open": In.bool(True)}
     outputs = {"value": Out("*")}
 
-    def run(self, ctx: Any, value: Any, open: bool) -> Any:
+    def run(self, ctx: Context, value: Any, open: bool) -> Any:
         return value if open else ExecutionBlocker(None)
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from typing import Any
 
-from nodegraph import In, Node, NodeError, Out
+from nodegraph import Context, In, Node, NodeError, Out
 
 OPERATIONS: dict[str, Callable[[float, float], float]] = {
     "add": operator.add,
@@ -39,7 +38,7 @@ class MathFloat(Node):
     }
     outputs = {"FLOAT": Out("FLOAT")}
 
-    def run(self, ctx: Any, a: float, b: float, operation: str) -> float:
+    def run(self, ctx: Context, a: float, b: float, operation: str) -> float:
         result = float(apply(operation, a, b))
         if not math.isfinite(result):
             raise NodeError("operation", f"{a} {operation} {b} is not a finite number")
@@ -58,7 +57,7 @@ class MathInt(Node):
     }
     outputs = {"INT": Out("INT")}
 
-    def run(self, ctx: Any, a: int, b: int, operation: str) -> int:
+    def run(self, ctx: Context, a: int, b: int, operation: str) -> int:
         if operation == "divide":
             if b == 0:
                 raise NodeError("b", "cannot divide by zero")
@@ -77,7 +76,7 @@ class Compare(Node):
     }
     outputs = {"BOOLEAN": Out("BOOLEAN")}
 
-    def run(self, ctx: Any, a: float, b: float, comparison: str) -> bool:
+    def run(self, ctx: Context, a: float, b: float, comparison: str) -> bool:
         ops = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
                ">=": operator.ge}
         return bool(ops[comparison](a, b))

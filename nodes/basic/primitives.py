@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-from nodegraph import In, Node, Out
+from nodegraph import Context, In, Node, Out
 
 
 class PrimitiveInt(Node):
@@ -15,7 +14,7 @@ class PrimitiveInt(Node):
     inputs = {"value": In.int(0)}
     outputs = {"INT": Out("INT")}
 
-    def run(self, ctx: Any, value: int) -> int:
+    def run(self, ctx: Context, value: int) -> int:
         return value
 
 
@@ -27,7 +26,7 @@ class PrimitiveFloat(Node):
     inputs = {"value": In.float(0.0)}
     outputs = {"FLOAT": Out("FLOAT")}
 
-    def run(self, ctx: Any, value: float) -> float:
+    def run(self, ctx: Context, value: float) -> float:
         return value
 
 
@@ -39,7 +38,7 @@ class PrimitiveString(Node):
     inputs = {"value": In.string("")}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, value: str) -> str:
+    def run(self, ctx: Context, value: str) -> str:
         return value
 
 
@@ -51,7 +50,7 @@ class PrimitiveStringMultiline(Node):
     inputs = {"value": In.string("", multiline=True)}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, value: str) -> str:
+    def run(self, ctx: Context, value: str) -> str:
         return value
 
 
@@ -63,7 +62,7 @@ class PrimitiveBoolean(Node):
     inputs = {"value": In.bool(False)}
     outputs = {"BOOLEAN": Out("BOOLEAN")}
 
-    def run(self, ctx: Any, value: bool) -> bool:
+    def run(self, ctx: Context, value: bool) -> bool:
         return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodegraph import In, Node, Out, Result
+from nodegraph import Context, In, Node, Out, Result
 
 
 class StringConcat(Node):
@@ -14,7 +14,7 @@ class StringConcat(Node):
     inputs = {"a": In.string(""), "b": In.string(""), "separator": In.string(" ")}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, a: str, b: str, separator: str) -> str:
+    def run(self, ctx: Context, a: str, b: str, separator: str) -> str:
         return separator.join(part for part in (a, b) if part)
 
 
@@ -25,7 +25,7 @@ class StringReplace(Node):
     inputs = {"text": In.string("", multiline=True), "find": In.string(""), "replace": In.string("")}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, text: str, find: str, replace: str) -> str:
+    def run(self, ctx: Context, text: str, find: str, replace: str) -> str:
         return text.replace(find, replace) if find else text
 
 
@@ -36,7 +36,7 @@ class ToString(Node):
     inputs = {"value": In("*")}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, value: Any) -> str:
+    def run(self, ctx: Context, value: Any) -> str:
         return value if isinstance(value, str) else repr(value)
 
 
@@ -48,7 +48,7 @@ class ShowText(Node):
     inputs = {"text": In.string("", force_input=True)}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Any, text: str) -> Result:
+    def run(self, ctx: Context, text: str) -> Result:
         return Result((text,), ui={"text": [text]})
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nodegraph import In, Node, NodeError, Out
-from nodegraph.runtime.models import list_models
-from nodes.controlnet.control import ControlSpec
-from nodes.diffusion.handles import Handle, diffusers_class, diffusers_loader
-from nodes.diffusion.load import find
-from nodes.types import CONDITIONING, CONTROL_NET, IMAGE, VAE, require_image
+from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph.runtime.models import model_choices
+from .control import ControlSpec
+from ..diffusion.handles import Handle, diffusers_class, diffusers_loader
+from ..diffusion.load import find
+from ..types import CONDITIONING, CONTROL_NET, IMAGE, VAE, require_image
 
 
 @dataclass(eq=False, repr=False)
@@ -26,10 +26,10 @@ class ControlNetLoader(Node):
 
     category = "loaders"
     display_name = "Load ControlNet Model"
-    inputs = {"control_net_name": In.choice(lambda: list_models("controlnet"))}
+    inputs = {"control_net_name": In.choice(model_choices("controlnet"))}
     outputs = {"CONTROL_NET": Out(CONTROL_NET)}
 
-    def run(self, ctx: Any, control_net_name: str) -> tuple[ControlNetHandle]:
+    def run(self, ctx: Context, control_net_name: str) -> tuple[ControlNetHandle]:
         manager, folder = find(ctx, "controlnet", control_net_name, "control_net_name")
         if not (folder / "config.json").is_file():
             raise NodeError("control_net_name", f"{control_net_name!r} has no config.json: not a diffusers "
@@ -71,7 +71,7 @@ class ControlNetApplyAdvanced(Node):
     }
     outputs = {"positive": Out(CONDITIONING), "negative": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, positive: Any, negative: Any, control_net: Any, image: Any, strength: float,
+    def run(self, ctx: Context, positive: Any, negative: Any, control_net: Any, image: Any, strength: float,
             start_percent: float, end_percent: float, vae: Any = None) -> tuple[Any, Any]:
         if strength == 0:
             return positive, negative
@@ -100,7 +100,7 @@ class ControlNetApply(Node):
     }
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, conditioning: Any, control_net: Any, image: Any, strength: float) -> tuple[Any]:
+    def run(self, ctx: Context, conditioning: Any, control_net: Any, image: Any, strength: float) -> tuple[Any]:
         if strength == 0:
             return (conditioning,)
         hint = require_image("image", image)[..., :3].movedim(-1, 1).float()

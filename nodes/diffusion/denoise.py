@@ -13,7 +13,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from nodes.controlnet.control import ControlSpec, residuals
+from ..controlnet.control import ControlSpec, residuals
 
 
 # One prompt of a side: its embedding [1, T, D] and its ControlNet chain.

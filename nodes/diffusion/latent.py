@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.types import IMAGE, LATENT, VAE, require_image, require_latent
+from nodegraph import Context, In, Node, NodeError, Out
+from ..types import IMAGE, LATENT, VAE, require_image, require_latent
 
 MAX_RESOLUTION = 16384
 # ComfyUI's latent geometry, used only when no VAE says otherwise (the sampler then re-makes the empty latent
@@ -44,7 +44,7 @@ class EmptyLatentImage(Node):
     }
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, width: int, height: int, batch_size: int, vae: Any = None) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, width: int, height: int, batch_size: int, vae: Any = None) -> tuple[dict[str, Any]]:
         if vae is not None:
             vae = check_vae(vae)
             factor = vae.factor
@@ -63,7 +63,7 @@ class VAEDecode(Node):
     inputs = {"samples": In(LATENT), "vae": In(VAE)}
     outputs = {"IMAGE": Out(IMAGE)}
 
-    def run(self, ctx: Any, samples: Any, vae: Any) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, samples: Any, vae: Any) -> tuple[torch.Tensor]:
         latent = require_latent("samples", samples)["samples"]
         vae = check_vae(vae)
         if latent.shape[1] != vae.channels:
@@ -80,7 +80,7 @@ class VAEEncode(Node):
     inputs = {"pixels": In(IMAGE), "vae": In(VAE)}
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, pixels: Any, vae: Any) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, pixels: Any, vae: Any) -> tuple[dict[str, Any]]:
         pixels = require_image("pixels", pixels)
         vae = check_vae(vae)
         return ({"samples": vae.encode(crop_to_factor(pixels, vae.factor))},)

@@ -7,20 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodegraph import In, Node, NodeError, Out
-from nodegraph.runtime.models import ModelNotFound, list_models
-from nodes.diffusion import single_file
-from nodes.diffusion.handles import (Handle, ModelHandle, VaeHandle, component_class, diffusers_class,
+from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph.runtime.models import ModelNotFound, model_choices
+from . import single_file
+from .handles import (Handle, ModelHandle, VaeHandle, component_class, diffusers_class,
                                      diffusers_loader, index_class, latent_factor, transformers_class,
                                      transformers_loader)
-from nodes.text.clip import ClipHandle, tokenizer_loader
-from nodes.types import CLIP, MODEL, VAE
+from ..text.clip import ClipHandle, tokenizer_loader
+from ..types import CLIP, MODEL, VAE
 
 _PIPELINE_PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 
-def find(ctx: Any, kind: str, name: str, input_name: str) -> tuple[Any, Path]:
-    manager = ctx.service("models")
+def find(ctx: Context, kind: str, name: str, input_name: str) -> tuple[Any, Path]:
+    manager = ctx.models
     try:
         return manager, manager.find(kind, name)
     except ModelNotFound as exc:
@@ -102,10 +102,10 @@ class CheckpointLoaderSimple(Node):
 
     category = "loaders"
     display_name = "Load Checkpoint"
-    inputs = {"ckpt_name": In.choice(lambda: list_models("checkpoints"))}
+    inputs = {"ckpt_name": In.choice(model_choices("checkpoints"))}
     outputs = {"MODEL": Out(MODEL), "CLIP": Out(CLIP), "VAE": Out(VAE)}
 
-    def run(self, ctx: Any, ckpt_name: str) -> tuple[Any, Any, Any]:
+    def run(self, ctx: Context, ckpt_name: str) -> tuple[Any, Any, Any]:
         manager, folder = find(ctx, "checkpoints", ckpt_name, "ckpt_name")
         return pipeline_handles(manager, folder, ckpt_name, "ckpt_name")
 
@@ -115,10 +115,10 @@ class DiffusersLoader(Node):
 
     category = "advanced/loaders"
     display_name = "Load Diffusers Folder"
-    inputs = {"model_path": In.choice(lambda: list_models("diffusers"))}
+    inputs = {"model_path": In.choice(model_choices("diffusers"))}
     outputs = {"MODEL": Out(MODEL), "CLIP": Out(CLIP), "VAE": Out(VAE)}
 
-    def run(self, ctx: Any, model_path: str) -> tuple[Any, Any, Any]:
+    def run(self, ctx: Context, model_path: str) -> tuple[Any, Any, Any]:
         manager, folder = find(ctx, "diffusers", model_path, "model_path")
         return pipeline_handles(manager, folder, model_path, "model_path")
 
@@ -128,10 +128,10 @@ class VAELoader(Node):
 
     category = "loaders"
     display_name = "Load VAE"
-    inputs = {"vae_name": In.choice(lambda: list_models("vae"))}
+    inputs = {"vae_name": In.choice(model_choices("vae"))}
     outputs = {"VAE": Out(VAE)}
 
-    def run(self, ctx: Any, vae_name: str) -> tuple[Any]:
+    def run(self, ctx: Context, vae_name: str) -> tuple[Any]:
         manager, folder = find(ctx, "vae", vae_name, "vae_name")
         if (folder / "vae").is_dir():
             folder = folder / "vae"  # a whole pipeline folder: use its VAE

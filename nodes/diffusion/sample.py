@@ -7,11 +7,11 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.diffusion import denoise
-from nodes.diffusion.preview import latent_preview
-from nodes.diffusion.schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
-from nodes.types import CONDITIONING, LATENT, MODEL, require_conditioning, require_latent
+from nodegraph import Context, In, Node, NodeError, Out
+from . import denoise
+from .preview import latent_preview
+from .schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
+from ..types import CONDITIONING, LATENT, MODEL, require_conditioning, require_latent
 
 MAX_SEED = 2**64 - 1
 PREVIEW_INTERVAL = 0.2  # seconds
@@ -46,7 +46,7 @@ def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tens
     return samples
 
 
-def sample(ctx: Any, model: Any, seed: int, cfg: float, sampler_name: str, scheduler: str, positive: Any,
+def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, scheduler: str, positive: Any,
            negative: Any, latent_image: Any, window: denoise.Window) -> dict[str, Any]:
     latent = require_latent("latent_image", latent_image)
     problem = compatibility_problem(sampler_name, scheduler)
@@ -120,7 +120,7 @@ class KSampler(Node):
     def validate(cls, sampler_name: str | None = None, scheduler: str | None = None) -> bool | str:
         return _compatible(sampler_name, scheduler)
 
-    def run(self, ctx: Any, model: Any, seed: int, steps: int, cfg: float, sampler_name: str, scheduler: str,
+    def run(self, ctx: Context, model: Any, seed: int, steps: int, cfg: float, sampler_name: str, scheduler: str,
             positive: Any, negative: Any, latent_image: Any, denoise: float) -> tuple[dict[str, Any]]:
         if denoise <= 0.0:
             return (dict(require_latent("latent_image", latent_image)),)
@@ -153,7 +153,7 @@ class KSamplerAdvanced(Node):
     def validate(cls, sampler_name: str | None = None, scheduler: str | None = None) -> bool | str:
         return _compatible(sampler_name, scheduler)
 
-    def run(self, ctx: Any, model: Any, add_noise: str, noise_seed: int, steps: int, cfg: float,
+    def run(self, ctx: Context, model: Any, add_noise: str, noise_seed: int, steps: int, cfg: float,
             sampler_name: str, scheduler: str, positive: Any, negative: Any, latent_image: Any,
             start_at_step: int, end_at_step: int, return_with_leftover_noise: str) -> tuple[dict[str, Any]]:
         end = min(end_at_step, steps)

@@ -7,10 +7,10 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from nodegraph import In, Node, Result
-from nodes.diffusion import single_file
-from nodes.saving import next_counter, prefix_folder, write_atomic
-from nodes.types import CLIP, MODEL, VAE
+from nodegraph import Context, In, Node, Result
+from . import single_file
+from ..saving import next_counter, prefix_folder, write_atomic
+from ..types import CLIP, MODEL, VAE
 
 
 def _configs(unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, scheduler: dict[str, Any]) -> str:
@@ -44,7 +44,7 @@ class CheckpointSave(Node):
     hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
     outputs = {}
 
-    def run(self, ctx: Any, model: Any, clip: Any, vae: Any, filename_prefix: str, prompt: Any = None,
+    def run(self, ctx: Context, model: Any, clip: Any, vae: Any, filename_prefix: str, prompt: Any = None,
             extra_pnginfo: Any = None) -> Result:
         from safetensors.torch import save_file
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from nodes.diffusion.handles import diffusers_class, transformers_class
+from .handles import diffusers_class, transformers_class
 
 UNET_PREFIX, VAE_PREFIX, TEXT_PREFIX = "model.diffusion_model.", "first_stage_model.", "cond_stage_model.transformer."
 TEXT_PREFIXES = ("cond_stage_model.", "conditioner.")  # CLIP, OpenCLIP (SD 2) and SDXL text encoders

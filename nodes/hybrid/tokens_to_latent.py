@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodegraph import In, Node, NodeError, Out
+from nodegraph import Context, In, Node, NodeError, Out
 
 from ..autoregressive.model import VqCodec
 from ..autoregressive.tokens import require_tokens
@@ -22,7 +22,7 @@ class ARTokensToLatent(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image_tokens": In(IMAGE_TOKENS), "vae": In(VAE)}
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, vq_model: VqCodec, image_tokens: dict[str, Any], vae: Any) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, vq_model: VqCodec, image_tokens: dict[str, Any], vae: Any) -> tuple[dict[str, Any]]:
         if not hasattr(vq_model, "decode") or not hasattr(vq_model, "codebook"):
             raise NodeError("vq_model", f"expected a VQ_MODEL from Load AR Model, got {type(vq_model).__name__}")
         indices = require_tokens("image_tokens", image_tokens, vq_model.codebook, vq_model.grid)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
+from nodegraph import Context, In, Node, NodeError, Out
 
 
 class EmptyImage(Node):
@@ -21,7 +20,7 @@ class EmptyImage(Node):
     }
     outputs = {"IMAGE": Out("IMAGE")}
 
-    def run(self, ctx: Any, width: int, height: int, batch_size: int, color: int) -> torch.Tensor:
+    def run(self, ctx: Context, width: int, height: int, batch_size: int, color: int) -> torch.Tensor:
         rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32) / 255
         return rgb.expand(batch_size, height, width, 3).clone()
 
@@ -33,7 +32,7 @@ class ImageInvert(Node):
     inputs = {"image": In("IMAGE")}
     outputs = {"IMAGE": Out("IMAGE")}
 
-    def run(self, ctx: Any, image: torch.Tensor) -> torch.Tensor:
+    def run(self, ctx: Context, image: torch.Tensor) -> torch.Tensor:
         return 1.0 - image
 
 
@@ -44,7 +43,7 @@ class ImageBlend(Node):
     inputs = {"image_a": In("IMAGE"), "image_b": In("IMAGE"), "factor": In.float(0.5, min=0.0, max=1.0)}
     outputs = {"IMAGE": Out("IMAGE")}
 
-    def run(self, ctx: Any, image_a: torch.Tensor, image_b: torch.Tensor, factor: float) -> torch.Tensor:
+    def run(self, ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, factor: float) -> torch.Tensor:
         if image_a.shape[1:] != image_b.shape[1:]:
             raise NodeError("image_b", f"expected size {tuple(image_a.shape[1:3])} like image_a, "
                                        f"got {tuple(image_b.shape[1:3])}")

@@ -8,22 +8,21 @@ from typing import Any
 import torch
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from nodegraph import In, Node, NodeError, Out
-from nodegraph.runtime.files import UnsafePath
-from nodegraph.runtime.services import active
+from nodegraph import Context, In, Node, NodeError, Out, Services
+from nodegraph.runtime.files import Folders, UnsafePath
 
 from .convert import from_pil
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
-def input_images() -> list[str]:
-    return active()["files"].list_files("input", IMAGE_SUFFIXES)
+def input_images(services: Services) -> list[str]:
+    return services.files.list_files("input", IMAGE_SUFFIXES)
 
 
-def _path(name: str) -> Any:
+def _path(files: Folders, name: str) -> Any:
     try:
-        return active()["files"].resolve("input", name)
+        return files.resolve("input", name)
     except UnsafePath as exc:
         raise NodeError("image", str(exc)) from exc
 
@@ -36,22 +35,22 @@ class LoadImage(Node):
     outputs = {"IMAGE": Out("IMAGE"), "MASK": Out("MASK")}
 
     @classmethod
-    def fingerprint(cls, image: str = "") -> str:
-        path = _path(image)
+    def fingerprint(cls, services: Services, image: str = "") -> str:
+        path = _path(services.files, image)
         return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
     @classmethod
-    def validate(cls, image: str | None = None) -> bool | str:
+    def validate(cls, services: Services, image: str | None = None) -> bool | str:
         if image is None:
             return True
         try:
-            path = _path(image)
+            path = _path(services.files, image)
         except NodeError as exc:
             return str(exc)
         return True if path.is_file() else f"Invalid image file: {image} is not in the input folder"
 
-    def run(self, ctx: Any, image: str) -> tuple[torch.Tensor, torch.Tensor]:
-        path = _path(image)
+    def run(self, ctx: Context, image: str) -> tuple[torch.Tensor, torch.Tensor]:
+        path = _path(ctx.files, image)
         try:
             picture = Image.open(path)
             frames = [ImageOps.exif_transpose(frame) for frame in ImageSequence.Iterator(picture)]

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Result
-from nodes.saving import next_counter, prefix_folder, write_atomic
+from nodegraph import Context, In, Node, NodeError, Result
+from ..saving import next_counter, prefix_folder, write_atomic
 
 from .convert import to_pil
 
@@ -20,7 +20,7 @@ def _metadata(prompt: Any, extra_pnginfo: Any) -> Any:
                         extra_pnginfo if isinstance(extra_pnginfo, dict) else None)
 
 
-def write_pngs(ctx: Any, images: torch.Tensor, kind: str, prefix: str, compress: int,
+def write_pngs(ctx: Context, images: torch.Tensor, kind: str, prefix: str, compress: int,
                prompt: Any, extra_pnginfo: Any) -> list[dict[str, str]]:
     """Each image as name_NNNNN_.png under the prefix, the prompt and workflow in its text chunks."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
@@ -47,7 +47,7 @@ class SaveImage(Node):
     hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
     outputs = {}
 
-    def run(self, ctx: Any, images: torch.Tensor, filename_prefix: str, prompt: Any = None,
+    def run(self, ctx: Context, images: torch.Tensor, filename_prefix: str, prompt: Any = None,
             extra_pnginfo: Any = None) -> Result:
         saved = write_pngs(ctx, images, "output", filename_prefix, 4, prompt, extra_pnginfo)
         return Result((), ui={"images": saved})
@@ -62,7 +62,7 @@ class PreviewImage(Node):
     hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
     outputs = {}
 
-    def run(self, ctx: Any, images: torch.Tensor, prompt: Any = None, extra_pnginfo: Any = None) -> Result:
+    def run(self, ctx: Context, images: torch.Tensor, prompt: Any = None, extra_pnginfo: Any = None) -> Result:
         prefix = "nodegraph_temp_" + "".join(secrets.choice("abcdefghijklmnopqrstupvxyz") for _ in range(5))
         saved = write_pngs(ctx, images, "temp", prefix, 1, prompt, extra_pnginfo)
         return Result((), ui={"images": saved})

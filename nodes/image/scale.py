@@ -8,8 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.types import IMAGE, LATENT, require_image, require_latent
+from nodegraph import Context, In, Node, NodeError, Out
+from ..types import IMAGE, LATENT, require_image, require_latent
 
 MAX_RESOLUTION = 16384
 # ComfyUI's lists without "bislerp" (a latent slerp of its own): a name is offered only if it is honoured.
@@ -89,7 +89,7 @@ class ImageScale(Node):
     }
     outputs = {"IMAGE": Out(IMAGE)}
 
-    def run(self, ctx: Any, image: Any, upscale_method: str, width: int, height: int, crop: str) -> tuple[Any]:
+    def run(self, ctx: Context, image: Any, upscale_method: str, width: int, height: int, crop: str) -> tuple[Any]:
         image = require_image("image", image)
         width, height = target_size(image.shape[1], image.shape[2], width, height)
         return (_scaled_image(image, upscale_method, width, height, crop),)
@@ -107,7 +107,7 @@ class ImageScaleBy(Node):
     }
     outputs = {"IMAGE": Out(IMAGE)}
 
-    def run(self, ctx: Any, image: Any, upscale_method: str, scale_by: float) -> tuple[Any]:
+    def run(self, ctx: Context, image: Any, upscale_method: str, scale_by: float) -> tuple[Any]:
         image = require_image("image", image)
         width, height = scaled_size(image.shape[1], image.shape[2], scale_by, "image")
         return (_scaled_image(image, upscale_method, width, height, "disabled"),)
@@ -125,7 +125,7 @@ class LatentUpscaleBy(Node):
     }
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, samples: Any, upscale_method: str, scale_by: float) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, samples: Any, upscale_method: str, scale_by: float) -> tuple[dict[str, Any]]:
         latent = dict(require_latent("samples", samples))
         tensor = latent["samples"]
         width, height = scaled_size(tensor.shape[-2], tensor.shape[-1], scale_by, "latent")

@@ -7,10 +7,10 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.diffusion.latent import check_vae, crop_to_factor
-from nodes.mask.ops import grow_for_inpaint
-from nodes.types import IMAGE, LATENT, MASK, VAE, require_image, require_latent, require_mask, same_size
+from nodegraph import Context, In, Node, NodeError, Out
+from ..diffusion.latent import check_vae, crop_to_factor
+from ..mask.ops import grow_for_inpaint
+from ..types import IMAGE, LATENT, MASK, VAE, require_image, require_latent, require_mask, same_size
 
 MAX_RESOLUTION = 16384
 
@@ -22,7 +22,7 @@ class SetLatentNoiseMask(Node):
     inputs = {"samples": In(LATENT), "mask": In(MASK)}
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, samples: Any, mask: Any) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, samples: Any, mask: Any) -> tuple[dict[str, Any]]:
         latent = require_latent("samples", samples)
         mask = require_mask("mask", mask)
         height, width = latent["samples"].shape[-2:]
@@ -41,7 +41,7 @@ class VAEEncodeForInpaint(Node):
     inputs = {"pixels": In(IMAGE), "vae": In(VAE), "mask": In(MASK), "grow_mask_by": In.int(6, min=0, max=64)}
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Any, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict[str, Any]]:
         pixels = require_image("pixels", pixels)[..., :3]
         mask = require_mask("mask", mask)
         same_size("mask", mask, pixels.shape[1], pixels.shape[2], "the image")
@@ -90,7 +90,7 @@ class ImageCompositeMasked(Node):
     }
     outputs = {"IMAGE": Out(IMAGE)}
 
-    def run(self, ctx: Any, destination: Any, source: Any, x: int, y: int, resize_source: bool,
+    def run(self, ctx: Context, destination: Any, source: Any, x: int, y: int, resize_source: bool,
             mask: Any = None) -> tuple[torch.Tensor]:
         destination = require_image("destination", destination)
         source = require_image("source", source)

@@ -6,9 +6,9 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.mask import ops
-from nodes.types import IMAGE, MASK, require_image, require_mask
+from nodegraph import Context, In, Node, NodeError, Out
+from . import ops
+from ..types import IMAGE, MASK, require_image, require_mask
 
 MAX_RESOLUTION = 16384
 CHANNELS = ["red", "green", "blue", "alpha"]
@@ -22,7 +22,7 @@ class ImageToMask(Node):
     inputs = {"image": In(IMAGE), "channel": In.choice(CHANNELS, default="red")}
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, image: Any, channel: str) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, image: Any, channel: str) -> tuple[torch.Tensor]:
         image = require_image("image", image)
         index = CHANNELS.index(channel)
         if index >= image.shape[-1]:
@@ -38,7 +38,7 @@ class MaskToImage(Node):
     inputs = {"mask": In(MASK)}
     outputs = {"IMAGE": Out(IMAGE)}
 
-    def run(self, ctx: Any, mask: Any) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, mask: Any) -> tuple[torch.Tensor]:
         return (require_mask("mask", mask)[..., None].expand(-1, -1, -1, 3).clone(),)
 
 
@@ -49,7 +49,7 @@ class InvertMask(Node):
     inputs = {"mask": In(MASK)}
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, mask: Any) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, mask: Any) -> tuple[torch.Tensor]:
         return (1.0 - require_mask("mask", mask),)
 
 
@@ -64,7 +64,7 @@ class GrowMask(Node):
     }
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, mask: Any, expand: int, tapered_corners: bool) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, mask: Any, expand: int, tapered_corners: bool) -> tuple[torch.Tensor]:
         return (ops.grow(require_mask("mask", mask), expand, tapered_corners),)
 
 
@@ -81,7 +81,7 @@ class FeatherMask(Node):
     }
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, mask: Any, left: int, top: int, right: int, bottom: int) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, mask: Any, left: int, top: int, right: int, bottom: int) -> tuple[torch.Tensor]:
         return (ops.feather(require_mask("mask", mask), left, top, right, bottom),)
 
 
@@ -96,7 +96,7 @@ class SolidMask(Node):
     }
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, value: float, width: int, height: int) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, value: float, width: int, height: int) -> tuple[torch.Tensor]:
         return (torch.full((1, height, width), value, dtype=torch.float32),)
 
 
@@ -123,7 +123,7 @@ class MaskComposite(Node):
     }
     outputs = {"MASK": Out(MASK)}
 
-    def run(self, ctx: Any, destination: Any, source: Any, x: int, y: int, operation: str) -> tuple[torch.Tensor]:
+    def run(self, ctx: Context, destination: Any, source: Any, x: int, y: int, operation: str) -> tuple[torch.Tensor]:
         out = require_mask("destination", destination).clone()
         source = require_mask("source", source)
         height, width = min(source.shape[1], out.shape[1] - y), min(source.shape[2], out.shape[2] - x)

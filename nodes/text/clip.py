@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from nodes.diffusion.handles import Handle
+from ..diffusion.handles import Handle
 
 
 def tokenizer_loader(path: Path) -> Callable[[torch.device, torch.dtype], Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from nodegraph import In, Node, NodeError, Out
-from nodes.types import CONDITIONING, require_conditioning
+from nodegraph import Context, In, Node, NodeError, Out
+from ..types import CONDITIONING, require_conditioning
 
 
 def _fit_tokens(embedding: torch.Tensor, tokens: int) -> torch.Tensor:
@@ -37,7 +37,7 @@ class ConditioningAverage(Node):
               "conditioning_to_strength": In.float(1.0, min=0.0, max=1.0, step=0.01)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, conditioning_to: Any, conditioning_from: Any,
+    def run(self, ctx: Context, conditioning_to: Any, conditioning_from: Any,
             conditioning_to_strength: float) -> tuple[list]:
         to = require_conditioning("conditioning_to", conditioning_to)
         source, source_extras = require_conditioning("conditioning_from", conditioning_from)[0]
@@ -62,7 +62,7 @@ class ConditioningConcat(Node):
     inputs = {"conditioning_to": In(CONDITIONING), "conditioning_from": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, conditioning_to: Any, conditioning_from: Any) -> tuple[list]:
+    def run(self, ctx: Context, conditioning_to: Any, conditioning_from: Any) -> tuple[list]:
         to = require_conditioning("conditioning_to", conditioning_to)
         source = require_conditioning("conditioning_from", conditioning_from)[0][0]
         joined = []
@@ -79,7 +79,7 @@ class ConditioningZeroOut(Node):
     inputs = {"conditioning": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, conditioning: Any) -> tuple[list]:
+    def run(self, ctx: Context, conditioning: Any) -> tuple[list]:
         zeroed = []
         for embedding, extras in require_conditioning("conditioning", conditioning):
             extras = dict(extras)
@@ -96,7 +96,7 @@ class ConditioningCombine(Node):
     inputs = {"conditioning_1": In(CONDITIONING), "conditioning_2": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, conditioning_1: Any, conditioning_2: Any) -> tuple[list]:
+    def run(self, ctx: Context, conditioning_1: Any, conditioning_2: Any) -> tuple[list]:
         return ([*require_conditioning("conditioning_1", conditioning_1),
                  *require_conditioning("conditioning_2", conditioning_2)],)
 

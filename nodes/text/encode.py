@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from nodegraph import In, Node, NodeError, Out, Result
-from nodes.types import CLIP, CONDITIONING, TEXT_TOKENS
+from nodegraph import Context, In, Node, NodeError, Out, Result
+from ..types import CLIP, CONDITIONING, TEXT_TOKENS
 
 
 def _check_clip(clip: Any) -> Any:
@@ -26,7 +26,7 @@ class CLIPTextEncode(Node):
     }
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, text: str, clip: Any) -> tuple[list]:
+    def run(self, ctx: Context, text: str, clip: Any) -> tuple[list]:
         clip = _check_clip(clip)
         return (clip.encode(clip.tokenize([text]))[:1],)
 
@@ -40,7 +40,7 @@ class CLIPTextTokenize(Node):
     outputs = {"TEXT_TOKENS": Out(TEXT_TOKENS)}
     output_node = True
 
-    def run(self, ctx: Any, text: str, clip: Any) -> Result:
+    def run(self, ctx: Context, text: str, clip: Any) -> Result:
         tokens = _check_clip(clip).tokenize([text])
         ids = tokens["input_ids"][0][tokens["attention_mask"][0].bool()].tolist()
         shown = f"{len(ids)} tokens: " + " ".join(tokens["tokens"][0]) + "\nids: " + " ".join(map(str, ids))
@@ -55,7 +55,7 @@ class CLIPTextEncodeTokens(Node):
     inputs = {"tokens": In(TEXT_TOKENS), "clip": In(CLIP)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
-    def run(self, ctx: Any, tokens: Any, clip: Any) -> tuple[list]:
+    def run(self, ctx: Context, tokens: Any, clip: Any) -> tuple[list]:
         clip = _check_clip(clip)
         if not isinstance(tokens, dict) or "input_ids" not in tokens:
             raise NodeError("tokens", f"expected TEXT_TOKENS from a tokenizer node, got {type(tokens).__name__}")
@@ -73,7 +73,7 @@ class CLIPSetLastLayer(Node):
     inputs = {"clip": In(CLIP), "stop_at_clip_layer": In.int(-1, min=-24, max=-1, step=1)}
     outputs = {"CLIP": Out(CLIP)}
 
-    def run(self, ctx: Any, clip: Any, stop_at_clip_layer: int) -> tuple[Any]:
+    def run(self, ctx: Context, clip: Any, stop_at_clip_layer: int) -> tuple[Any]:
         clip = _check_clip(clip)
         layers = clip.layers()
         if -stop_at_clip_layer > layers:

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from nodegraph.config import REPO_ROOT, Config
+from nodegraph.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout these tests belong to
 
 CHROMIUM = Path(os.environ.get("NODEGRAPH_CHROMIUM", "/usr/bin/chromium"))
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,9 +6,11 @@ event, so the tests go through the same code paths a person does.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from nodegraph.config import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout these tests belong to
+
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 

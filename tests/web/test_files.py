@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from editor_helpers import add_node, choose, connect, links, set_text, wait_run, widget_point, widget_value
 
-from nodegraph.config import REPO_ROOT
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import ui_to_api
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout these tests belong to
 
 GRAPH_SHAPE = """() => [...app.graph.nodes.values()].map((n) => [n.id, n.type, n.mode,
     n.widgets.filter((w) => w.serialize !== false).map((w) => w.value)]).sort((a, b) => a[0] - b[0])"""

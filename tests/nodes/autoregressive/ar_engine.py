@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import nodegraph
 from nodegraph.core.executor import Executor, RunResult
 from nodegraph.core.validate import validate
-from nodegraph.runtime.services import activate
+from nodegraph.runtime.context import Context
 
 
 def captured() -> dict[str, Any]:
@@ -20,9 +21,10 @@ def captured() -> dict[str, Any]:
 class Engine:
     """Validate and run API prompts through the real executor, keeping the events."""
 
-    def __init__(self, registry: Any, services: dict[str, Any]) -> None:
-        self.registry, self.services = registry, services
-        self.executor = Executor(registry, services=services)
+    def __init__(self, engine: nodegraph.Engine) -> None:
+        self.engine = engine
+        self.registry, self.services = engine.registry, engine.services
+        self.executor = self.engine.executor
         self.events: list[Any] = []
         self.on_event = None
 
@@ -32,12 +34,12 @@ class Engine:
             self.on_event(event)
 
     def run(self, prompt: dict[str, Any], fresh: bool = True) -> RunResult:
-        # Model combos list the active services' folders; several engines (tiny, shipped) share a process.
-        activate(self.services)
+        # Model combos list this engine's folders; several engines (tiny, shipped) share one registry.
+        self.registry.bind(self.services)
         checked = validate(prompt, self.registry, None)
         assert checked.ok, checked.body()
         if fresh:  # a new executor: nothing cached, so the nodes really run again
-            self.executor = Executor(self.registry, services=self.services)
+            self.executor = Executor(self.registry, None, self.services, Context)
         self.events = []
         captured().clear()
         return self.executor.run(checked.prompt, checked.outputs, sink=self.sink)

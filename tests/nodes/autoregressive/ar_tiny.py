@@ -1,8 +1,8 @@
 """Tiny randomly initialised AR models in their real folder layouts, built at test time (never downloaded).
 
 `build_layout_model` writes the nodegraph-ar layout (transformer/, vq/, tokenizer/, nodegraph_ar.json) the
-trainer ships; `build_janus_model` writes a transformers Janus folder. `services_for` gives the real runtime
-services (model manager included) for a models folder.
+trainer ships; `build_janus_model` writes a transformers Janus folder. `engine_for` gives a real engine
+(model manager included) for a models folder.
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ def build_layout_model(folder: Path, image_size: int = 32, codebook_size: int = 
     return folder
 
 
-def services_for(models_root: Path, base_dir: Path) -> dict[str, Any]:
-    """The real runtime services for a config whose model folder is `models_root`."""
+def engine_for(registry: Any, models_root: Path, base_dir: Path) -> Any:
+    """A real engine whose only model folder is `models_root`."""
+    import nodegraph
     from nodegraph.config import Config
-    from nodegraph.runtime.services import make_services
 
-    return make_services(Config(base_dir=base_dir, models_dirs=(models_root,)))
+    return nodegraph.Engine(Config(base_dir=base_dir, models_dirs=(models_root,)), registry=registry)
 
 
 JANUS_SPECIALS = ("<begin_of_image>", "<end_of_image>", "<image_placeholder>", "<|User|>:", "<|Assistant|>:")

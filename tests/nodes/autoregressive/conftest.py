@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from ar_engine import Engine
-from ar_tiny import build_janus_model, build_layout_model, services_for
+from ar_tiny import build_janus_model, build_layout_model, engine_for
 
 from nodegraph.plugins import build_registry
 
@@ -41,11 +41,11 @@ def registry():
 
 
 @pytest.fixture(scope="session")
-def services(models_root, tmp_path_factory) -> dict[str, Any]:
-    """One model manager for the session: models load once, as in a long-running server."""
-    return services_for(models_root, tmp_path_factory.mktemp("base"))
+def shared_engine(registry, models_root, tmp_path_factory) -> Any:
+    """One engine (one model manager) for the session: models load once, as in a long-running server."""
+    return engine_for(registry, models_root, tmp_path_factory.mktemp("base"))
 
 
 @pytest.fixture()
-def engine(registry, services) -> Engine:
-    return Engine(registry, services)
+def engine(shared_engine) -> Engine:
+    return Engine(shared_engine)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nodes.autoregressive.generate import Sampling, generate
-from nodes.autoregressive.load import load_folder, read_layout
-from nodes.autoregressive.logits import guide, pick, top_k, top_p
+from nodegraph_nodes.autoregressive.generate import Sampling, generate
+from nodegraph_nodes.autoregressive.load import load_folder, read_layout
+from nodegraph_nodes.autoregressive.logits import guide, pick, top_k, top_p
 
 
 @pytest.fixture(scope="module")

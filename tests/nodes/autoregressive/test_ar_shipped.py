@@ -9,7 +9,7 @@ import ar_graphs
 import numpy as np
 import pytest
 from ar_engine import Engine, captured
-from ar_tiny import services_for
+from ar_tiny import engine_for
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "models" / "autoregressive" / "shapes-ar"
@@ -22,7 +22,7 @@ needs_transformer = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def shipped_engine(registry, tmp_path_factory) -> Engine:
-    return Engine(registry, services_for(ROOT / "models", tmp_path_factory.mktemp("shipped")))
+    return Engine(engine_for(registry, ROOT / "models", tmp_path_factory.mktemp("shipped")))
 
 
 @needs_transformer
@@ -53,7 +53,7 @@ def test_shipped_vq_round_trip_keeps_what_the_judge_sees():
 
     from nodegraph.train.dataset import ShapesDataset
     from nodegraph.train.judge import judge
-    from nodes.autoregressive.load import vq_decode, vq_encode
+    from nodegraph_nodes.autoregressive.load import vq_decode, vq_encode
 
     vq = VQModel.from_pretrained(str(SHIPPED / "vq"), use_safetensors=True).eval()
     dataset = ShapesDataset(seed=987, two_shape_probability=0.0)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nodegraph
 from nodegraph.config import Config
 from nodegraph.core.executor import Executor, RunResult
 from nodegraph.core.validate import validate
-from nodegraph.runtime.services import make_services
+from nodegraph.runtime.context import Context
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -16,15 +17,16 @@ ROOT = Path(__file__).resolve().parents[3]
 class Engine:
     """Validate and run API prompts through the real executor, keeping the events."""
 
-    def __init__(self, registry: Any, services: dict[str, Any]) -> None:
-        self.registry, self.services = registry, services
-        self.executor = Executor(registry, services=services)
+    def __init__(self, registry: Any, config: Config) -> None:
+        self.engine = nodegraph.Engine(config, registry=registry)
+        self.registry, self.services = registry, self.engine.services
+        self.executor = self.engine.executor
         self.events: list[Any] = []
         self.on_event = None
 
     @property
     def models(self) -> Any:
-        return self.services["models"]
+        return self.services.models
 
     def sink(self, event: Any) -> None:
         self.events.append(event)
@@ -32,13 +34,14 @@ class Engine:
             self.on_event(event)
 
     def check(self, prompt: dict[str, Any]) -> Any:
+        self.registry.bind(self.services)  # tests share one registry between engines of several model folders
         return validate(prompt, self.registry, None)
 
     def run(self, prompt: dict[str, Any], fresh: bool = True) -> RunResult:
         checked = self.check(prompt)
         assert checked.ok, checked.body()
         if fresh:  # a new executor: nothing cached, so every node really runs again
-            self.executor = Executor(self.registry, services=self.services)
+            self.executor = Executor(self.registry, None, self.services, Context)
         self.events = []
         return self.executor.run(checked.prompt, list(checked.prompt), sink=self.sink)
 
@@ -47,4 +50,4 @@ class Engine:
 
 
 def make_engine(registry: Any, models_root: Path, base_dir: Path, **config: Any) -> Engine:
-    return Engine(registry, make_services(Config(base_dir=base_dir, models_dirs=(models_root,), **config)))
+    return Engine(registry, Config(base_dir=base_dir, models_dirs=(models_root,), **config))

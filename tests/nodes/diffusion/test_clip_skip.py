@@ -3,12 +3,16 @@ stop_at_clip_layer define it (that layer's output through the final LayerNorm)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import CLIPTextModel
 
-from nodegraph.config import REPO_ROOT, Config
-from nodegraph.session import Session
+from nodegraph.config import Config
+from nodegraph.engine import Engine
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout these tests belong to
 
 SHIPPED = REPO_ROOT / "models" / "checkpoints" / "shapes-sd"
 TEXT = "a large red circle in the center on a white background"
@@ -36,7 +40,7 @@ def graph(stop_at: int | None) -> dict:
 def run(tmp_path, prompt: dict):
     """A fresh session, so every node of the prompt runs and reports its outputs."""
     torch.set_num_threads(1)
-    result = Session(Config(base_dir=tmp_path, device="cpu")).execute(prompt)
+    result = Engine(Config(base_dir=tmp_path, device="cpu")).execute(prompt)
     return result
 
 

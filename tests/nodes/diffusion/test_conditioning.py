@@ -4,13 +4,17 @@ repeats the shorter side's tokens to a common length), and bad inputs are named.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+from nodegraph_nodes.text.conditioning import ConditioningAverage, ConditioningZeroOut
 
-from nodegraph.config import REPO_ROOT, Config
+from nodegraph.config import Config
 from nodegraph.core.errors import NodeError
-from nodegraph.session import Session
-from nodes.text.conditioning import ConditioningAverage, ConditioningZeroOut
+from nodegraph.engine import Engine
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout these tests belong to
 
 SHIPPED = REPO_ROOT / "models" / "checkpoints" / "shapes-sd"
 RED = "a large red circle in the center on a white background"
@@ -36,7 +40,7 @@ def graph(positive: list, extra: dict | None = None) -> dict:
 
 def image(tmp_path, prompt: dict) -> torch.Tensor:
     torch.set_num_threads(1)
-    result = Session(Config(base_dir=tmp_path, device="cpu")).execute(prompt)
+    result = Engine(Config(base_dir=tmp_path, device="cpu")).execute(prompt)
     assert result.status == "success", result.error
     return result.output("8")
 
@@ -59,7 +63,7 @@ def test_average_at_its_ends_is_each_prompt(tmp_path):
 def test_a_prompt_concatenated_with_itself_draws_what_it_draws_alone(tmp_path):
     concat = {"20": {"class_type": "ConditioningConcat", "inputs": {"conditioning_to": ["6", 0],
                                                                     "conditioning_from": ["6", 0]}}}
-    session = Session(Config(base_dir=tmp_path, device="cpu"))
+    session = Engine(Config(base_dir=tmp_path, device="cpu"))
     result = session.execute(graph(["20", 0], concat))
     assert result.status == "success", result.error
     assert result.output("20")[0][0].shape[1] == 2 * result.output("6")[0][0].shape[1]

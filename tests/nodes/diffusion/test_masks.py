@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nodes.mask import ops
+from nodegraph_nodes.mask import ops
 
 
 def _square(size: int = 16, box: tuple[int, int, int, int] = (6, 6, 4, 4)) -> dict:

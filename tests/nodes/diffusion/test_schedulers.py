@@ -7,8 +7,8 @@ import diffusers
 import pytest
 import torch
 
-from nodes.diffusion import denoise
-from nodes.diffusion.schedulers import (
+from nodegraph_nodes.diffusion import denoise
+from nodegraph_nodes.diffusion.schedulers import (
     SAMPLER_NAMES,
     SAMPLERS,
     SCHEDULER_NAMES,

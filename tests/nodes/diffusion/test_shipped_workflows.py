@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from nodegraph.config import REPO_ROOT, Config
-from nodegraph.session import Session
+from nodegraph.config import Config
+from nodegraph.engine import Engine
 from nodegraph.train.dataset import COLORS, Attributes, Shape
 from nodegraph.train.judge import MIN_AREA, extract, iou, judge, nearest_colors, shape_mask
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout these tests belong to
 
 MODELS = REPO_ROOT / "models"
 WORKFLOWS = REPO_ROOT / "workflows"
@@ -28,12 +30,12 @@ FOLLOWED = ("background", "color", "shape", "position")
 
 
 @pytest.fixture()
-def session(tmp_path) -> Session:
+def session(tmp_path) -> Engine:
     torch.set_num_threads(1)
-    return Session(Config(base_dir=tmp_path, device="cpu"))
+    return Engine(Config(base_dir=tmp_path, device="cpu"))
 
 
-def run(session: Session, name: str, overrides: dict | None = None):
+def run(session: Engine, name: str, overrides: dict | None = None):
     result = session.execute(WORKFLOWS / f"{name}.json", overrides)
     assert result.status == "success", result.error
     return result

@@ -15,7 +15,7 @@ from sd_engine import make_engine
 
 from nodegraph.train.dataset import Attributes, Shape
 from nodegraph.train.judge import judge
-from nodes.diffusion import single_file
+from nodegraph_nodes.diffusion import single_file
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "checkpoints" / "shapes-sd"
 needs_sd = pytest.mark.skipif(not (SHIPPED / "model_index.json").is_file(), reason="shapes-sd is not installed")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "autoregressive"), str(HERE.parent / "diffusion")]
 
 from ar_engine import Engine  # noqa: E402
-from ar_tiny import build_layout_model, services_for  # noqa: E402
+from ar_tiny import build_layout_model, engine_for  # noqa: E402
 from sd_tiny import build_models  # noqa: E402
 
 from nodegraph.plugins import build_registry  # noqa: E402
@@ -41,5 +40,4 @@ def one_thread():
 @pytest.fixture(scope="session")
 def hybrid_engine(hybrid_root, tmp_path_factory) -> Engine:
     registry = build_registry([HERE.parent / "autoregressive" / "fixtures"])
-    services: dict[str, Any] = services_for(hybrid_root, tmp_path_factory.mktemp("hybrid_base"))
-    return Engine(registry, services)
+    return Engine(engine_for(registry, hybrid_root, tmp_path_factory.mktemp("hybrid_base")))

@@ -3,18 +3,22 @@ shipped model (sample at 64 px, upscale the latent, sample again at half denoise
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from nodegraph_nodes.image.scale import ImageScale, ImageScaleBy, LatentUpscaleBy
 from PIL import Image
 
-from nodegraph.config import REPO_ROOT, Config
+from nodegraph.config import Config
 from nodegraph.core.errors import NodeError
-from nodegraph.session import Session
+from nodegraph.engine import Engine
 from nodegraph.train.dataset import Attributes, Shape
 from nodegraph.train.judge import judge
-from nodes.image.scale import ImageScale, ImageScaleBy, LatentUpscaleBy
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout these tests belong to
 
 
 def gradient(height: int, width: int) -> torch.Tensor:
@@ -97,7 +101,7 @@ HIRES = {
                     reason="models/checkpoints/shapes-sd is not installed")
 def test_hires_fix_graph_on_the_shipped_model(tmp_path):
     torch.set_num_threads(1)
-    result = Session(Config(base_dir=tmp_path, device="cpu")).execute(HIRES)
+    result = Engine(Config(base_dir=tmp_path, device="cpu")).execute(HIRES)
     assert result.status == "success", result.error
     assert result.output("8").shape == (1, 96, 96, 3)
     pixels = (result.output("12")[0].numpy() * 255).round().astype(np.uint8)

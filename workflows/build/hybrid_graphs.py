@@ -13,7 +13,7 @@ from typing import Any
 import ar_graphs
 import diffusion_graphs
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # the builders live in workflows/build/
 CHECKPOINT = "shapes-sd"
 # The plain diffusion workflow's settings: at 10 steps its CFG 3 got the hybrid all four right on 84% of the
 # prompts, against 69% at CFG 5.

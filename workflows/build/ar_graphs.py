@@ -86,12 +86,13 @@ WORKFLOWS = {"ar_txt2img": ar_txt2img, "ar_inpaint": ar_inpaint, "ar_continuatio
 
 
 def write_all(folder: Path, workflows: dict[str, Any] = WORKFLOWS) -> list[Path]:
+    from nodegraph import Engine
     from nodegraph.plugins import build_registry
     from nodegraph.workflow.layout import write_ui_files
 
-    return write_ui_files(workflows, folder, build_registry(use_entry_points=False))
+    return write_ui_files(workflows, folder, Engine(registry=build_registry(use_entry_points=False)).registry)
 
 
 if __name__ == "__main__":
-    for written_path in write_all(Path(__file__).resolve().parent):
+    for written_path in write_all(Path(__file__).resolve().parent.parent):
         print(written_path)

@@ -142,12 +142,13 @@ WORKFLOWS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "contro
 
 
 def write_all(folder: Path) -> list[Path]:
+    from nodegraph import Engine
     from nodegraph.plugins import build_registry
     from nodegraph.workflow.layout import write_ui_files
 
-    return write_ui_files(WORKFLOWS, folder, build_registry(use_entry_points=False))
+    return write_ui_files(WORKFLOWS, folder, Engine(registry=build_registry(use_entry_points=False)).registry)
 
 
 if __name__ == "__main__":
-    for written_path in write_all(Path(__file__).resolve().parent):
+    for written_path in write_all(Path(__file__).resolve().parent.parent):
         print(written_path)

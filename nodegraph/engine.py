@@ -1,4 +1,5 @@
-"""A long-lived engine for one process: registry, services and executor, reused across runs."""
+"""The engine of one process, built in one place: configuration, node registry, runtime services, output
+cache and executor. The CLI, the Python API and the server all construct it here and nowhere else."""
 
 from __future__ import annotations
 
@@ -11,18 +12,25 @@ from .core.cache import OutputCache
 from .core.errors import PromptError
 from .core.events import Sink, discard
 from .core.executor import Executor, RunResult
+from .core.object_info import object_info
+from .core.registry import Registry
 from .core.validate import Validated, validate
 from .plugins import build_registry
-from .runtime.services import make_services
+from .runtime.context import Context
+from .runtime.services import Services, make_services
 
 
-class Session:
-    def __init__(self, config: Config | None = None) -> None:
+class Engine:
+    """Long-lived: loaded models and cached outputs are kept between runs of the same engine."""
+
+    def __init__(self, config: Config | None = None, *, registry: Registry | None = None) -> None:
         self.config = config or load_config()
-        self.registry = build_registry(self.config.nodes_dirs)
-        self.services = make_services(self.config)
-        self.executor = Executor(self.registry, OutputCache(self.config.cache_entries, self.config.cache_bytes),
-                                 self.services)
+        self.services: Services = make_services(self.config)
+        self.registry = registry if registry is not None else build_registry(self.config.nodes_dirs)
+        # Choice lists (input files, installed models) are read from this engine's folders.
+        self.registry.bind(self.services)
+        self.cache = OutputCache(self.config.cache_entries, self.config.cache_bytes)
+        self.executor = Executor(self.registry, self.cache, self.services, Context)
 
     def load(self, workflow: Any, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
         """(API prompt, UI workflow or None) from any accepted workflow source."""
@@ -34,6 +42,10 @@ class Session:
 
     def validate(self, prompt: Any, targets: list[str] | None = None) -> Validated:
         return validate(prompt, self.registry, targets)
+
+    def object_info(self) -> dict[str, Any]:
+        """ComfyUI's /object_info for every registered node, choice lists read now."""
+        return {spec.name: object_info(spec) for spec in self.registry}
 
     def execute(self, workflow: Any, overrides: Mapping[str, Any] | None = None, *, sink: Sink = discard,
                 targets: list[str] | None = None, prompt_id: str | None = None) -> RunResult:
