@@ -24,7 +24,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vram-budget", default=None, type=float, metavar="GB",
                         help="offload models beyond this many GB of accelerator memory")
     parser.add_argument("--threads", default=None, type=int, metavar="N",
-                        help="CPU threads for torch (default: torch's own choice)")
+                        help="CPU threads for torch (default: half the CPUs, at least 1)")
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:

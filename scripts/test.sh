@@ -17,4 +17,6 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-exec python -m pytest "$@"
+# pytest itself, not `python -m pytest`: that would put the checkout on sys.path, where the folder nodes/
+# would shadow the `nodes` module ComfyUI node packs import (the built-ins are installed as nodegraph_nodes).
+exec pytest "$@"

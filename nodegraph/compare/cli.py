@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     # The shipped models are small: one thread runs them fastest, and on a shared 2-core machine two
     # threads thrash (measured 30-100x slower per image while other jobs ran).
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads per family run (default 1; 0: torch's default)")
+                        help="torch threads per family run (default 1; 0: nodegraph's default, half the CPUs)")
     parser.add_argument("--reference", type=int, default=256, metavar="N",
                         help="held-out dataset images for the FID-style distance (default 256)")
     parser.add_argument("--sheet-prompts", type=int, default=12, metavar="N",

@@ -180,12 +180,10 @@ def run(job: Job, index: int) -> None:
     from ..config import Config
     from ..engine import Engine
 
-    if job.threads > 0:
-        torch.set_num_threads(job.threads)
     family = editing(job.family) if job.edit else text_to_image(job.family)
     work = Path(job.work_dir)
     config = Config(base_dir=work, out_dir=work / "output", models_dirs=tuple(Path(p) for p in job.models_dirs),
-                    device="cpu", cache_entries=100_000 if job.cache else 0)
+                    device="cpu", cache_entries=100_000 if job.cache else 0, threads=job.threads or None)
     session = Engine(config)
     baseline, remembered = rss_mb(), {}
     for item in job.items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,22 @@ def pick_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise DeviceError("device 'mps' asked for, but MPS is not available here")
     return device
+
+
+def default_threads(cpus: int | None = None) -> int:
+    """Half the CPUs, at least one: the shipped models are small, and on a 2-core machine one torch thread ran
+    txt2img faster than two (bench/cold_start.py), as OpenMP workers spin-wait against the rest of the
+    process and whatever else the machine runs; larger machines still get several threads for large models."""
+    return max(1, (cpus or os.cpu_count() or 1) // 2)
+
+
+def set_threads(requested: int | None) -> int:
+    """Apply the configured torch CPU thread count (or the default) and return it."""
+    import torch
+
+    threads = requested if requested else default_threads()
+    torch.set_num_threads(threads)
+    return threads
 
 
 def pick_dtype(device: torch.device) -> torch.dtype:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from .devices import pick_device, pick_dtype
+from .devices import pick_device, pick_dtype, set_threads
 
 if TYPE_CHECKING:
     import torch
@@ -119,6 +119,7 @@ class ModelManager:
     @property
     def device(self) -> torch.device:
         if self._device is None:
+            set_threads(self.config.threads)  # torch is first needed here; the threads are set once, with it
             self._device = pick_device(self.config.device)
         return self._device
 

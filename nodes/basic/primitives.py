@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from nodegraph import Context, In, Node, Out
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
 from nodegraph.runtime.models import model_choices
-from .control import ControlSpec
+
 from ..diffusion.handles import Handle, diffusers_class, diffusers_loader
 from ..diffusion.load import find
 from ..types import CONDITIONING, CONTROL_NET, IMAGE, VAE, require_image
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass(eq=False, repr=False)
@@ -45,6 +48,9 @@ class ControlNetLoader(Node):
 
 def attach(conditioning: Any, name: str, spec: dict[str, Any]) -> list[list[Any]]:
     """A copy of the conditioning with the ControlNet chained after any already applied."""
+
+    from .control import ControlSpec
+
     if not isinstance(conditioning, list) or not all(isinstance(c, (list, tuple)) for c in conditioning):
         raise NodeError(name, f"expected CONDITIONING, got {type(conditioning).__name__}")
     out = []

@@ -15,7 +15,6 @@ import torch.nn.functional as F
 
 from ..controlnet.control import ControlSpec, residuals
 
-
 # One prompt of a side: its embedding [1, T, D] and its ControlNet chain.
 Prompt = tuple[torch.Tensor, list[ControlSpec]]
 

@@ -10,9 +10,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def diffusers_class(name: str) -> type:
@@ -114,19 +115,23 @@ class VaeHandle(Handle):
         config = self.get().config
         return float(config.scaling_factor), float(getattr(config, "shift_factor", None) or 0.0)
 
-    @torch.no_grad()
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
         """IMAGE [B, H, W, 3] in 0..1 -> scaled latents [B, C, H/f, W/f] (the distribution's mode)."""
+        import torch
+
         vae = self.get()
         x = pixels[..., :3].permute(0, 3, 1, 2).to(self.device, vae.dtype) * 2.0 - 1.0
         scale, shift = self._scale()
-        return ((vae.encode(x).latent_dist.mode() - shift) * scale).float().cpu()
+        with torch.no_grad():
+            return ((vae.encode(x).latent_dist.mode() - shift) * scale).float().cpu()
 
-    @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Scaled latents -> IMAGE [B, H, W, 3] in 0..1, exactly as StableDiffusionPipeline post-processes."""
+        import torch
+
         vae = self.get()
         scale, shift = self._scale()
         z = latents.to(self.device, vae.dtype) / scale + shift
-        image = vae.decode(z, return_dict=False)[0]
+        with torch.no_grad():
+            image = vae.decode(z, return_dict=False)[0]
         return (image / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).float().cpu()

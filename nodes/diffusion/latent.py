@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+
 from ..types import IMAGE, LATENT, VAE, require_image, require_latent
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_RESOLUTION = 16384
 # ComfyUI's latent geometry, used only when no VAE says otherwise (the sampler then re-makes the empty latent
@@ -45,6 +47,8 @@ class EmptyLatentImage(Node):
     outputs = {"LATENT": Out(LATENT)}
 
     def run(self, ctx: Context, width: int, height: int, batch_size: int, vae: Any = None) -> tuple[dict[str, Any]]:
+        import torch
+
         if vae is not None:
             vae = check_vae(vae)
             factor = vae.factor

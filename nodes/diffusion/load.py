@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
 from nodegraph.runtime.models import ModelNotFound, model_choices
-from . import single_file
-from .handles import (Handle, ModelHandle, VaeHandle, component_class, diffusers_class,
-                                     diffusers_loader, index_class, latent_factor, transformers_class,
-                                     transformers_loader)
+
 from ..text.clip import ClipHandle, tokenizer_loader
 from ..types import CLIP, MODEL, VAE
+from .handles import (
+    Handle,
+    ModelHandle,
+    VaeHandle,
+    component_class,
+    diffusers_class,
+    diffusers_loader,
+    index_class,
+    latent_factor,
+    transformers_class,
+    transformers_loader,
+)
+
+if TYPE_CHECKING:
+    pass
 
 _PIPELINE_PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
@@ -73,6 +85,9 @@ def load_now(input_name: str, handles: tuple[Handle, ...], errors: tuple[type[Ex
 
 def single_file_handles(manager: Any, path: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
     """MODEL, CLIP and VAE handles for a single-file (LDM layout) Stable Diffusion checkpoint."""
+
+    from . import single_file
+
     if path.suffix != ".safetensors":
         raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
                                     "pickles, which can run code when loaded)")
@@ -85,6 +100,8 @@ def single_file_handles(manager: Any, path: Path, name: str, input_name: str) ->
                                     "their model type from the Hugging Face hub, once.") from None
 
     def handle(cls: type[Handle], component: str, default: str, **extra: Any) -> Any:
+        from . import single_file
+
         loader = single_file.loader(path, component, index_class(index, component, default))
         return cls(manager, f"{path}/{component}", loader, "checkpoints", f"{name}/{component}", **extra)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
-from . import denoise
-from .preview import latent_preview
-from .schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
+
 from ..types import CONDITIONING, LATENT, MODEL, require_conditioning, require_latent
+from .schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
+
+if TYPE_CHECKING:
+    import torch
+
+    from . import denoise
 
 MAX_SEED = 2**64 - 1
 PREVIEW_INTERVAL = 0.2  # seconds
@@ -31,6 +33,9 @@ def _prompts(name: str, conditioning: Any) -> list[denoise.Prompt]:
 def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tensor:
     """The latent to sample, checked against the UNet; an empty latent made without a VAE is re-made on the
     model's own latent grid (its size then comes from the VAE's downsample factor, not a fixed 8)."""
+
+    import torch
+
     samples = latent["samples"]
     channels, levels = int(unet.config.in_channels), 2 ** (len(unet.config.block_out_channels) - 1)
     if "empty" in latent and not samples.any():
@@ -48,6 +53,10 @@ def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tens
 
 def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, scheduler: str, positive: Any,
            negative: Any, latent_image: Any, window: denoise.Window) -> dict[str, Any]:
+    import torch
+
+    from . import denoise
+
     latent = require_latent("latent_image", latent_image)
     problem = compatibility_problem(sampler_name, scheduler)
     if problem:
@@ -72,6 +81,8 @@ def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, s
 
     def on_step(i: int, total: int, x0: torch.Tensor) -> None:
         # Previews are throttled (a person sees ~5 a second) so they cost nothing next to sampling.
+        from .preview import latent_preview
+
         now = time.monotonic()
         preview = None
         if i in (1, total) or now - last_preview[0] >= PREVIEW_INTERVAL:
@@ -131,6 +142,8 @@ class KSampler(Node):
 
 
 def _window(steps: int, start: int, end: int, add_noise: bool, finish: bool) -> denoise.Window:
+    from . import denoise
+
     return denoise.Window(steps=steps, start=start, end=end, add_noise=add_noise, finish=finish)
 
 

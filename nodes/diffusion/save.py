@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, Result
-from . import single_file
+
 from ..saving import next_counter, prefix_folder, write_atomic
 from ..types import CLIP, MODEL, VAE
+
+if TYPE_CHECKING:
+    pass
 
 
 def _configs(unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, scheduler: dict[str, Any]) -> str:
     """The diffusers configs and tokenizer of the three models, for the file's metadata."""
+
+    from . import single_file
+
     with TemporaryDirectory() as temp:
         folder = Path(temp)
         unet.save_config(folder / "unet")
@@ -47,6 +53,8 @@ class CheckpointSave(Node):
     def run(self, ctx: Context, model: Any, clip: Any, vae: Any, filename_prefix: str, prompt: Any = None,
             extra_pnginfo: Any = None) -> Result:
         from safetensors.torch import save_file
+
+        from . import single_file
 
         folder, subfolder, base = prefix_folder(ctx, "output", filename_prefix)
         unet, text_encoder, tokenizer, autoencoder = model.get(), clip.encoder.get(), clip.tokenizer.get(), vae.get()

@@ -7,12 +7,14 @@ and a pair the chosen class cannot honour (e.g. ddim with karras sigmas) is refu
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 
@@ -68,14 +70,38 @@ class UnsupportedSchedule(ValueError):
 
 
 def scheduler_class(sampler_name: str) -> type:
-    import diffusers
-
-    return getattr(diffusers, SAMPLERS[sampler_name].scheduler_class)
+    return scheduler_class_named(SAMPLERS[sampler_name].scheduler_class)
 
 
 def supports(sampler_name: str, schedule: str) -> bool:
     option = SCHEDULES[schedule][0]
-    return option in inspect.signature(scheduler_class(sampler_name).__init__).parameters
+    return option in _init_parameters(SAMPLERS[sampler_name].scheduler_class)
+
+
+@cache
+def _init_parameters(class_name: str) -> frozenset[str]:
+    """The constructor parameters of a diffusers scheduler class. Read from diffusers' source with `ast`, so
+    validating a workflow never imports diffusers (and torch, seconds); imported only if the source is not
+    where diffusers keeps its schedulers."""
+    spec = find_spec("diffusers")
+    folder = Path(spec.origin).parent / "schedulers" if spec is not None and spec.origin else None
+    for path in sorted(folder.glob("scheduling_*.py")) if folder is not None and folder.is_dir() else []:
+        source = path.read_text(encoding="utf-8")
+        if f"class {class_name}(" not in source:
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.ClassDef) and node.name == class_name:
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                        args = item.args
+                        return frozenset(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
+    return frozenset(inspect.signature(scheduler_class_named(class_name).__init__).parameters)
+
+
+def scheduler_class_named(class_name: str) -> type:
+    import diffusers
+
+    return getattr(diffusers, class_name)
 
 
 def compatibility_problem(sampler_name: str, schedule: str) -> str | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-
-import torch
+from typing import TYPE_CHECKING
 
 from nodegraph import Context, In, Node, NodeError, Out
+
+if TYPE_CHECKING:
+    import torch
 
 
 class EmptyImage(Node):
@@ -21,6 +23,8 @@ class EmptyImage(Node):
     outputs = {"IMAGE": Out("IMAGE")}
 
     def run(self, ctx: Context, width: int, height: int, batch_size: int, color: int) -> torch.Tensor:
+        import torch
+
         rgb = torch.tensor([(color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF], dtype=torch.float32) / 255
         return rgb.expand(batch_size, height, width, 3).clone()
 
@@ -44,6 +48,8 @@ class ImageBlend(Node):
     outputs = {"IMAGE": Out("IMAGE")}
 
     def run(self, ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, factor: float) -> torch.Tensor:
+        import torch
+
         if image_a.shape[1:] != image_b.shape[1:]:
             raise NodeError("image_b", f"expected size {tuple(image_a.shape[1:3])} like image_a, "
                                        f"got {tuple(image_b.shape[1:3])}")

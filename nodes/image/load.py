@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
-
-import torch
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out, Services
 from nodegraph.runtime.files import Folders, UnsafePath
 
-from .convert import from_pil
+if TYPE_CHECKING:
+    import torch
+
+
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -50,6 +50,11 @@ class LoadImage(Node):
         return True if path.is_file() else f"Invalid image file: {image} is not in the input folder"
 
     def run(self, ctx: Context, image: str) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+        from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+        from .convert import from_pil
+
         path = _path(ctx.files, image)
         try:
             picture = Image.open(path)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Result
+
 from ..saving import next_counter, prefix_folder, write_atomic
 
-from .convert import to_pil
+if TYPE_CHECKING:
+    import torch
+
+
 
 
 def _metadata(prompt: Any, extra_pnginfo: Any) -> Any:
@@ -23,6 +25,11 @@ def _metadata(prompt: Any, extra_pnginfo: Any) -> Any:
 def write_pngs(ctx: Context, images: torch.Tensor, kind: str, prefix: str, compress: int,
                prompt: Any, extra_pnginfo: Any) -> list[dict[str, str]]:
     """Each image as name_NNNNN_.png under the prefix, the prompt and workflow in its text chunks."""
+
+    import torch
+
+    from .convert import to_pil
+
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise NodeError("images", f"expected an IMAGE tensor [B,H,W,C], got {type(images).__name__}")
     folder, subfolder, base = prefix_folder(ctx, kind, prefix)

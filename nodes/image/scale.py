@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+
 from ..types import IMAGE, LATENT, require_image, require_latent
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_RESOLUTION = 16384
 # ComfyUI's lists without "bislerp" (a latent slerp of its own): a name is offered only if it is honoured.
@@ -31,6 +31,8 @@ def center_crop(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
 
 
 def _lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    import numpy as np
+    import torch
     from PIL import Image
 
     out = []
@@ -43,6 +45,9 @@ def _lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
 
 def common_upscale(samples: torch.Tensor, width: int, height: int, method: str, crop: str) -> torch.Tensor:
     """[B, C, H, W] resized to height x width."""
+
+    import torch.nn.functional as F
+
     if crop == "center":
         samples = center_crop(samples, width, height)
     if method == "lanczos":

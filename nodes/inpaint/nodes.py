@@ -3,14 +3,16 @@ onto the original so that everything outside the mask is the input, pixel for pi
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+
 from ..diffusion.latent import check_vae, crop_to_factor
-from ..mask.ops import grow_for_inpaint
 from ..types import IMAGE, LATENT, MASK, VAE, require_image, require_latent, require_mask, same_size
+
+if TYPE_CHECKING:
+    import torch
+
 
 MAX_RESOLUTION = 16384
 
@@ -42,6 +44,8 @@ class VAEEncodeForInpaint(Node):
     outputs = {"LATENT": Out(LATENT)}
 
     def run(self, ctx: Context, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict[str, Any]]:
+        from ..mask.ops import grow_for_inpaint
+
         pixels = require_image("pixels", pixels)[..., :3]
         mask = require_mask("mask", mask)
         same_size("mask", mask, pixels.shape[1], pixels.shape[2], "the image")
@@ -92,6 +96,8 @@ class ImageCompositeMasked(Node):
 
     def run(self, ctx: Context, destination: Any, source: Any, x: int, y: int, resize_source: bool,
             mask: Any = None) -> tuple[torch.Tensor]:
+        import torch
+
         destination = require_image("destination", destination)
         source = require_image("source", source)
         if resize_source:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
-from . import ops
+
 from ..types import IMAGE, MASK, require_image, require_mask
+
+if TYPE_CHECKING:
+    import torch
+
 
 MAX_RESOLUTION = 16384
 CHANNELS = ["red", "green", "blue", "alpha"]
@@ -65,6 +67,8 @@ class GrowMask(Node):
     outputs = {"MASK": Out(MASK)}
 
     def run(self, ctx: Context, mask: Any, expand: int, tapered_corners: bool) -> tuple[torch.Tensor]:
+        from . import ops
+
         return (ops.grow(require_mask("mask", mask), expand, tapered_corners),)
 
 
@@ -82,6 +86,8 @@ class FeatherMask(Node):
     outputs = {"MASK": Out(MASK)}
 
     def run(self, ctx: Context, mask: Any, left: int, top: int, right: int, bottom: int) -> tuple[torch.Tensor]:
+        from . import ops
+
         return (ops.feather(require_mask("mask", mask), left, top, right, bottom),)
 
 
@@ -97,6 +103,8 @@ class SolidMask(Node):
     outputs = {"MASK": Out(MASK)}
 
     def run(self, ctx: Context, value: float, width: int, height: int) -> tuple[torch.Tensor]:
+        import torch
+
         return (torch.full((1, height, width), value, dtype=torch.float32),)
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..diffusion.handles import Handle
+
+if TYPE_CHECKING:
+    import torch
 
 
 def tokenizer_loader(path: Path) -> Callable[[torch.device, torch.dtype], Any]:
@@ -49,9 +50,14 @@ class ClipHandle:
         return {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, "tokens": shown,
                 "tokenizer": self.name}
 
-    @torch.no_grad()
     def encode(self, tokens: dict[str, Any]) -> list[list[Any]]:
         """CONDITIONING for each prompt in the batch: last hidden state (and the pooled output)."""
+        import torch
+
+        with torch.no_grad():
+            return self._encode(tokens)
+
+    def _encode(self, tokens: dict[str, Any]) -> list[list[Any]]:
         encoder = self.encoder.get()
         ids = tokens["input_ids"].to(self.encoder.device)
         mask = None

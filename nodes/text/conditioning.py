@@ -7,16 +7,21 @@ each entry's extras (its ControlNets, pooled output) from the conditioning they 
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+
 from ..types import CONDITIONING, require_conditioning
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _fit_tokens(embedding: torch.Tensor, tokens: int) -> torch.Tensor:
     """Cut or zero-pad the token axis to `tokens` (ComfyUI's rule for averaging prompts of other lengths)."""
+
+    import torch
+
     if embedding.shape[1] >= tokens:
         return embedding[:, :tokens]
     pad = torch.zeros(embedding.shape[0], tokens - embedding.shape[1], embedding.shape[2], dtype=embedding.dtype)
@@ -63,6 +68,8 @@ class ConditioningConcat(Node):
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
     def run(self, ctx: Context, conditioning_to: Any, conditioning_from: Any) -> tuple[list]:
+        import torch
+
         to = require_conditioning("conditioning_to", conditioning_to)
         source = require_conditioning("conditioning_from", conditioning_from)[0][0]
         joined = []
@@ -80,6 +87,8 @@ class ConditioningZeroOut(Node):
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
     def run(self, ctx: Context, conditioning: Any) -> tuple[list]:
+        import torch
+
         zeroed = []
         for embedding, extras in require_conditioning("conditioning", conditioning):
             extras = dict(extras)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from nodegraph import Context, In, Node, NodeError, Out, Result
+
 from ..types import CLIP, CONDITIONING, TEXT_TOKENS
 
 

@@ -73,3 +73,15 @@ def test_incompatible_pairs_exist_and_are_refused_not_substituted():
     assert compatibility_problem("euler", "karras") is None
     assert "unknown" not in SAMPLER_NAMES
     assert compatibility_problem("unknown", "normal") is not None
+
+
+def test_schedule_support_read_from_source_equals_the_imported_classes():
+    """Validation reads diffusers' scheduler signatures from source (no torch import); they must be exactly
+    what the imported classes take."""
+    import inspect
+
+    from nodegraph_nodes.diffusion import schedulers
+
+    for name, entry in schedulers.SAMPLERS.items():
+        imported = frozenset(inspect.signature(schedulers.scheduler_class(name).__init__).parameters)
+        assert schedulers._init_parameters(entry.scheduler_class) == imported, name
