@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from nodegraph.runtime.handles import Handle
+
 
 def diffusers_class(name: str) -> type:
     """A diffusers model class named in a model_index.json; never anything else."""
@@ -68,25 +70,6 @@ def transformers_loader(cls: type, path: Path) -> Callable[[torch.device, torch.
         return module.to(device).eval()
 
     return load
-
-
-@dataclass(eq=False)
-class Handle:
-    manager: Any
-    key: str
-    loader: Callable[[torch.device, torch.dtype], Any]
-    kind: str
-    name: str
-
-    def get(self) -> Any:
-        return self.manager.load(self.key, self.loader, kind=self.kind, name=self.name)
-
-    @property
-    def device(self) -> torch.device:
-        return self.manager.device
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}>"
 
 
 @dataclass(eq=False, repr=False)
