@@ -25,8 +25,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "nodes" / "autoregressive"), str(ROOT / "workflows" / "build")]
 
-from nodegraph_nodes.autoregressive.generate import Sampling, generate  # noqa: E402
-from nodegraph_nodes.autoregressive.load import load_folder, read_layout  # noqa: E402
+from nodegraph.autoregressive.folder import load_folder  # noqa: E402
+from nodegraph.autoregressive.generate import Sampling, generate  # noqa: E402
+from nodegraph.autoregressive.layout import ArLayout  # noqa: E402
 
 SHIPPED = ROOT / "models" / "autoregressive" / "shapes-ar"
 PROMPT = "a large red circle in the center on a blue background"
@@ -77,10 +78,10 @@ def kv_cache_section(model, repeat: int) -> list[str]:
     return rows
 
 
-def generate_section(model, layout: dict, repeat: int) -> list[str]:
+def generate_section(model, layout: ArLayout, repeat: int) -> list[str]:
     prompt = model.prompt(model.tokenize([PROMPT]))
     tokens = model.grid[0] * model.grid[1]
-    start, count = layout["image_token_offset"], layout["codebook_size"]
+    start, count = layout.image_token_offset, layout.codebook_size
     others = [i for i in range(model.module.config.vocab_size) if not start <= i < start + count]
     rows = ["| setting | ours tok/s | transformers generate tok/s | ours / theirs | same tokens |",
             "| --- | --- | --- | --- | --- |"]
@@ -184,7 +185,7 @@ def main() -> None:
         if "kv" in sections:
             print("\n".join(kv_cache_section(model, args.repeat)) + "\n")
         if "generate" in sections:
-            print("\n".join(generate_section(model, read_layout(folder), args.repeat)) + "\n")
+            print("\n".join(generate_section(model, ArLayout.load(folder), args.repeat)) + "\n")
     if "hybrid" in sections:
         print("\n".join(hybrid_section(args.prompts)))
 

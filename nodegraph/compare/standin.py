@@ -39,7 +39,7 @@ def _diffusion(target: Path, shipped: Path, tokenizer) -> None:
 def _autoregressive(target: Path, shipped: Path, tokenizer) -> None:
     from diffusers import VQModel
 
-    from ..train.ar_layout import ArLayout
+    from ..autoregressive.layout import ArLayout
     from ..train.architectures import build_ar, build_vq
 
     vq = VQModel.from_pretrained(str(shipped / "vq")) if (shipped / "vq").is_dir() else build_vq()

@@ -2,5 +2,6 @@
 
 Entry point: `python -m nodegraph.train [phase]` (see cli.py). For other code: `judge.judge` / `judge.extract`
 (pixel scorer), `dataset.ShapesDataset` / `dataset.Attributes`, `eval_prompts.load_eval_prompts`,
-`ar_layout.ArLayout` (nodegraph_ar.json). Importing this package does not import torch.
+`evaluate.score_ar` (the AR nodes' own loop, nodegraph.autoregressive). Importing this package does not import
+torch.
 """

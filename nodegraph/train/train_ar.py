@@ -8,12 +8,13 @@ from pathlib import Path
 import torch
 from diffusers import VQModel
 
+from nodegraph.autoregressive.folder import layout_model
+from nodegraph.autoregressive.layout import ArLayout, caption_ids
+from nodegraph.autoregressive.vq import vq_encode
 from nodegraph.train.architectures import build_ar
-from nodegraph.train.ar_layout import ArLayout, caption_ids
 from nodegraph.train.loop import Phase, run_phase, seeded
 from nodegraph.train.pools import batch_indices, encoded_pool
 from nodegraph.train.train_diffusion import load_tokenizer
-from nodegraph.train.train_vq import encode_indices
 
 BATCH = 32
 CAPTION_DROPOUT = 0.1
@@ -30,12 +31,12 @@ def train_ar(out: Path, work: Path, steps: int, seed: int):
     torch.manual_seed(seed)
     tokenizer = load_tokenizer(work)
     vq = VQModel.from_pretrained(str(out / AR_FOLDER / "vq"))
-    pool = encoded_pool(work / "ar" / "token_pool.pt", seed, lambda images: encode_indices(vq, images))
+    pool = encoded_pool(work / "ar" / "token_pool.pt", seed, lambda images: vq_encode(vq, images))
     grid = pool["codes"].shape[1]
     layout = ArLayout.create(len(tokenizer), tokenizer.pad_token_id, tokenizer.bos_token_id,
                              tokenizer.model_max_length, vq.config.num_vq_embeddings, grid, 64)
     prefixes = layout.prefix(caption_ids(tokenizer, pool["captions"]))
-    empty = layout.prefix([[layout.bos_id]])
+    empty = layout.unconditional(1)
     images = pool["codes"].reshape(len(prefixes), -1) + layout.image_token_offset
     model = build_ar(layout.vocab_size, layout.sequence_length)
 
@@ -52,7 +53,7 @@ def train_ar(out: Path, work: Path, steps: int, seed: int):
             return model(input_ids=sequence, labels=labels).loss
 
     phase = Phase("ar", steps, {"transformer": model}, step_loss, lr=1e-3, warmup=100, weight_decay=0.01,
-                  evaluate=lambda: score_ar(model, vq, tokenizer, layout, limit=32),
+                  evaluate=lambda: score_ar(*layout_model(AR_FOLDER.name, model, vq, tokenizer, layout), limit=32),
                   eval_every=max(steps // 4, 1))
     run_phase(phase, work)
     folder = out / AR_FOLDER

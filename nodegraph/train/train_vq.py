@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, VQModel
 
+from nodegraph.autoregressive.vq import vq_decode, vq_encode
 from nodegraph.train.architectures import build_vq
 from nodegraph.train.batches import HELD_OUT_SEED_OFFSET, image_batch, psnr, to_uint8
 from nodegraph.train.dataset import ShapesDataset
@@ -31,20 +32,6 @@ EDGE_WEIGHT = 4.0
 EDGE_STEP = 0.1  # summed neighbour jumps (in [-1, 1] units) that make a pixel an edge
 
 
-def encode_indices(vq: VQModel, images: torch.Tensor) -> torch.Tensor:
-    """Images [N,3,64,64] in [-1,1] -> int64 token grid [N,16,16]."""
-    latents = vq.encode(images).latents
-    _, _, (_, _, indices) = vq.quantize(latents)
-    return indices.reshape(latents.shape[0], latents.shape[2], latents.shape[3])
-
-
-def decode_indices(vq: VQModel, indices: torch.Tensor) -> torch.Tensor:
-    """int64 token grid [N,h,w] -> images [N,3,64,64] in [-1,1]."""
-    n, h, w = indices.shape
-    quant = vq.quantize.get_codebook_entry(indices.reshape(-1), (n, h, w, vq.config.vq_embed_dim))
-    return vq.decode(quant, force_not_quantize=True).sample
-
-
 def edge_weights(images: torch.Tensor) -> torch.Tensor:
     """[N,1,H,W] loss weights: 1 + EDGE_WEIGHT within a pixel of an edge, 1 elsewhere. A pixel's edge
     strength is the sum of its colour jumps to its four neighbours, so soft anti-aliased edges count too."""
@@ -58,8 +45,8 @@ def vq_psnr(vq: VQModel, seed: int, count: int = 256) -> tuple[float, float]:
     """(PSNR in dB, fraction of the codebook used) on held-out images."""
     images = image_batch(ShapesDataset(seed=seed + HELD_OUT_SEED_OFFSET), 0, count)
     with torch.no_grad():
-        indices = encode_indices(vq, images)
-        recon = decode_indices(vq, indices)
+        indices = vq_encode(vq, images)
+        recon = vq_decode(vq, indices)
     used = indices.unique().numel() / vq.config.num_vq_embeddings
     return psnr(to_uint8(images), to_uint8(recon)), used
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out, Result
 from nodegraph.runtime.models import model_choices
 
-from ..image.convert import to_pil
 from ..types import (
     AR_MODEL,
     IMAGE,
@@ -22,15 +19,19 @@ from ..types import (
     require_mask,
     same_size,
 )
-from .load import UnknownModelFolder, load_folder
-from .model import ArModel, VqCodec
+from .handles import ArModelHandle, VqHandle, loaded
 from .tokens import MASK_RULES, downsample_mask, image_tokens, preview, require_tokens
+
+if TYPE_CHECKING:
+    import torch
 
 KIND = "autoregressive"
 
 
 def show_grid(ctx: Context, indices: torch.Tensor) -> list[dict[str, str]]:
     """Write the token grid preview of each image to the temp folder: the node's UI images."""
+    from ..image.convert import to_pil
+
     folder = ctx.files.root("temp")
     shown = []
     for picture in to_pil(preview(indices)):
@@ -40,17 +41,26 @@ def show_grid(ctx: Context, indices: torch.Tensor) -> list[dict[str, str]]:
     return shown
 
 
-def load_model(ctx: Context, name: str) -> tuple[ArModel, VqCodec]:
+def load_model(ctx: Context, name: str) -> tuple[ArModelHandle, VqHandle]:
+    """Handles on the model folder's one manager entry, loaded now so a broken folder is reported here."""
+    from nodegraph.autoregressive.folder import UnknownModelFolder, load_folder
+
     models = ctx.models
     try:
         folder = models.find(KIND, name)
     except LookupError as exc:
         raise NodeError("model_name", str(exc)) from exc
+
+    def load(device: torch.device, dtype: torch.dtype) -> Any:
+        return load_folder(folder, device, dtype)
+
+    key = f"{KIND}/{name}"
+    handles = ArModelHandle(models, key, load, KIND, name), VqHandle(models, key, load, KIND, name)
     try:
-        return models.load(f"{KIND}/{name}", lambda device, dtype: load_folder(folder, device, dtype),
-                           kind=KIND, name=name)
+        handles[0].get()
     except (UnknownModelFolder, OSError) as exc:
         raise NodeError("model_name", f"cannot load {name!r}: {exc}") from exc
+    return handles
 
 
 class ARModelLoader(Node):
@@ -62,7 +72,7 @@ class ARModelLoader(Node):
     inputs = {"model_name": In.choice(model_choices(KIND))}
     outputs = {"ar_model": Out(AR_MODEL), "vq_model": Out(VQ_MODEL)}
 
-    def run(self, ctx: Context, model_name: str) -> tuple[ArModel, VqCodec]:
+    def run(self, ctx: Context, model_name: str) -> tuple[ArModelHandle, VqHandle]:
         return load_model(ctx, model_name)
 
 
@@ -74,8 +84,8 @@ class ARTextTokenize(Node):
     inputs = {"ar_model": In(AR_MODEL), "text": In.string("", multiline=True)}
     outputs = {"text_tokens": Out(TEXT_TOKENS)}
 
-    def run(self, ctx: Context, ar_model: ArModel, text: str) -> dict[str, Any]:
-        return ar_model.tokenize([text])
+    def run(self, ctx: Context, ar_model: ArModelHandle, text: str) -> dict[str, Any]:
+        return loaded("ar_model", ar_model, ArModelHandle, AR_MODEL).tokenize([text])
 
 
 class ImageTokenEncode(Node):
@@ -86,7 +96,8 @@ class ImageTokenEncode(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image": In(IMAGE)}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Context, vq_model: VqCodec, image: torch.Tensor) -> Result:
+    def run(self, ctx: Context, vq_model: VqHandle, image: torch.Tensor) -> Result:
+        vq_model = loaded("vq_model", vq_model, VqHandle, VQ_MODEL)
         image = require_image("image", image)
         size = vq_model.image_size
         if tuple(image.shape[1:3]) != (size, size):
@@ -104,7 +115,8 @@ class ImageTokenDecode(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image_tokens": In(IMAGE_TOKENS)}
     outputs = {"image": Out(IMAGE)}
 
-    def run(self, ctx: Context, vq_model: VqCodec, image_tokens: dict[str, Any]) -> torch.Tensor:
+    def run(self, ctx: Context, vq_model: VqHandle, image_tokens: dict[str, Any]) -> torch.Tensor:
+        vq_model = loaded("vq_model", vq_model, VqHandle, VQ_MODEL)
         indices = require_tokens("image_tokens", image_tokens, vq_model.codebook, vq_model.grid)
         return vq_model.decode(indices)
 
@@ -132,7 +144,8 @@ class TokenMaskFromMask(Node):
     inputs = {"vq_model": In(VQ_MODEL), "mask": In(MASK), "rule": In.choice(MASK_RULES, default="any")}
     outputs = {"token_mask": Out(MASK)}
 
-    def run(self, ctx: Context, vq_model: VqCodec, mask: torch.Tensor, rule: str) -> torch.Tensor:
+    def run(self, ctx: Context, vq_model: VqHandle, mask: torch.Tensor, rule: str) -> torch.Tensor:
+        vq_model = loaded("vq_model", vq_model, VqHandle, VQ_MODEL)
         mask = require_mask("mask", mask)
         same_size("mask", mask, vq_model.image_size, vq_model.image_size, f"{vq_model.name}'s image")
         return downsample_mask(mask, vq_model.grid, rule)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
 
-from ..image.convert import to_pil
 from ..types import AR_MODEL, IMAGE_TOKENS, MASK, TEXT_TOKENS, VQ_MODEL
-from .generate import Sampling, generate
-from .model import ArModel, Prompt, VqCodec
+from .handles import ArModelHandle, VqHandle, loaded
 from .tokens import image_tokens, preview, require_token_mask, require_tokens, rows_mask
+
+if TYPE_CHECKING:
+    import torch
+
+    from nodegraph.autoregressive.model import ArModel, Prompt, VqCodec
 
 SAMPLING_INPUTS = {
     "ar_model": In(AR_MODEL),
@@ -32,6 +33,8 @@ SAMPLING_INPUTS = {
 
 
 def prompt_rows(model: ArModel, name: str, text: str, tokens: dict[str, Any] | None, repeat: int) -> Prompt:
+    from nodegraph.autoregressive.model import Prompt
+
     if tokens is None:
         tokens = model.tokenize([text])
     elif not isinstance(tokens, dict) or tokens.get("tokenizer") != model.tokenizer_id:
@@ -44,6 +47,9 @@ def prompt_rows(model: ArModel, name: str, text: str, tokens: dict[str, Any] | N
 def reporter(ctx: Context, vq: VqCodec | None, rows: int, background: torch.Tensor) -> Any:
     """Progress per finished token row, with a preview of the first image: decoded when a VQ model is
     connected, the coloured token grid otherwise. ctx.progress raises when the user interrupts."""
+    import torch
+
+    from ..image.convert import to_pil
 
     def on_row(done: int, codes: torch.Tensor) -> None:
         partial = torch.where(torch.arange(codes.shape[1])[:, None] < done, codes[0], background[0])[None]
@@ -54,10 +60,16 @@ def reporter(ctx: Context, vq: VqCodec | None, rows: int, background: torch.Tens
 
 
 def sample(ctx: Context, ar_model: ArModel, prompt: str, negative: str, seed: int, temperature: float, top_k: int,
-           top_p: float, cfg: float, use_kv_cache: bool, batch_size: int, vq_model: VqCodec | None = None,
+           top_p: float, cfg: float, use_kv_cache: bool, batch_size: int, vq_model: VqHandle | None = None,
            text_tokens: dict | None = None, negative_tokens: dict | None = None,
            kept: torch.Tensor | None = None, keep: torch.Tensor | None = None) -> dict[str, Any]:
     """Shared by the three sampler nodes: check inputs, build prompt rows, run the loop, wrap the tokens."""
+    import torch
+
+    from nodegraph.autoregressive.generate import Sampling, baseline, generate
+
+    if vq_model is not None:
+        vq_model = loaded("vq_model", vq_model, VqHandle, VQ_MODEL)
     if vq_model is not None and vq_model.codebook != ar_model.codebook:
         raise NodeError("vq_model", f"{vq_model.name}'s codebook {vq_model.codebook!r} is not the one "
                                     f"{ar_model.name} writes ({ar_model.codebook!r})")
@@ -66,13 +78,12 @@ def sample(ctx: Context, ar_model: ArModel, prompt: str, negative: str, seed: in
         raise NodeError("prompt", f"guidance (cfg {cfg}) steers toward the prompt and away from the negative, "
                                   "but the prompt is empty; write a prompt or set cfg to 1")
     cond = prompt_rows(ar_model, "text_tokens", prompt, text_tokens, batch_size)
-    uncond = None
-    if guided:
-        use_negative = negative_tokens is not None or negative.strip()
-        uncond = (prompt_rows(ar_model, "negative_tokens", negative, negative_tokens, batch_size) if use_negative
-                  else ar_model.unconditional(cond))
-        if uncond.batch != cond.batch:
-            raise NodeError("negative_tokens", f"{uncond.batch} negative rows for {cond.batch} prompt rows")
+    negative_rows = None
+    if guided and (negative_tokens is not None or negative.strip()):
+        negative_rows = prompt_rows(ar_model, "negative_tokens", negative, negative_tokens, batch_size)
+    uncond = baseline(ar_model, cond, negative_rows, cfg)
+    if uncond is not None and uncond.batch != cond.batch:
+        raise NodeError("negative_tokens", f"{uncond.batch} negative rows for {cond.batch} prompt rows")
     if kept is not None and kept.shape[0] not in (1, cond.batch):
         raise NodeError("image_tokens", f"{kept.shape[0]} token grids for {cond.batch} prompt rows")
     if kept is not None:
@@ -96,8 +107,8 @@ class ARSampler(Node):
     inputs = dict(SAMPLING_INPUTS)
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Context, **inputs: Any) -> dict[str, Any]:
-        return sample(ctx, **inputs)
+    def run(self, ctx: Context, ar_model: ArModelHandle, **inputs: Any) -> dict[str, Any]:
+        return sample(ctx, loaded("ar_model", ar_model, ArModelHandle, AR_MODEL), **inputs)
 
 
 class ARInpaint(Node):
@@ -109,11 +120,12 @@ class ARInpaint(Node):
     inputs = {"image_tokens": In(IMAGE_TOKENS), "token_mask": In(MASK), **SAMPLING_INPUTS}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Context, image_tokens: dict, token_mask: torch.Tensor, **inputs: Any) -> dict[str, Any]:
-        model: ArModel = inputs["ar_model"]
+    def run(self, ctx: Context, image_tokens: dict, token_mask: torch.Tensor, ar_model: ArModelHandle,
+            **inputs: Any) -> dict[str, Any]:
+        model = loaded("ar_model", ar_model, ArModelHandle, AR_MODEL)
         kept = require_tokens("image_tokens", image_tokens, model.codebook, model.grid)
         keep = ~require_token_mask("token_mask", token_mask, kept.shape[0], model.grid)
-        return sample(ctx, kept=kept, keep=keep, **inputs)
+        return sample(ctx, model, kept=kept, keep=keep, **inputs)
 
 
 class ARContinue(Node):
@@ -125,13 +137,14 @@ class ARContinue(Node):
     inputs = {"image_tokens": In(IMAGE_TOKENS), "keep_rows": In.int(8, min=0, max=4096), **SAMPLING_INPUTS}
     outputs = {"image_tokens": Out(IMAGE_TOKENS)}
 
-    def run(self, ctx: Context, image_tokens: dict, keep_rows: int, **inputs: Any) -> dict[str, Any]:
-        model: ArModel = inputs["ar_model"]
+    def run(self, ctx: Context, image_tokens: dict, keep_rows: int, ar_model: ArModelHandle,
+            **inputs: Any) -> dict[str, Any]:
+        model = loaded("ar_model", ar_model, ArModelHandle, AR_MODEL)
         kept = require_tokens("image_tokens", image_tokens, model.codebook, model.grid)
         if keep_rows > model.grid[0]:
             raise NodeError("keep_rows", f"{keep_rows} rows asked, the token grid has {model.grid[0]}")
         keep = ~rows_mask(kept.shape[0], model.grid, keep_rows)
-        return sample(ctx, kept=kept, keep=keep, **inputs)
+        return sample(ctx, model, kept=kept, keep=keep, **inputs)
 
 
 NODES = [ARSampler, ARInpaint, ARContinue]

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nodegraph import NodeError
+
+if TYPE_CHECKING:
+    import torch
 
 MASK_RULES = ("any", "majority")
 
 
 def image_tokens(indices: torch.Tensor, codebook: str) -> dict[str, Any]:
     """IMAGE_TOKENS as nodes/types.py defines it."""
+    import torch
+
     return {"indices": indices.to("cpu", torch.int64), "codebook": codebook}
 
 
 def require_tokens(name: str, value: Any, codebook: str, grid: tuple[int, int] | None = None) -> torch.Tensor:
     """The index grid of IMAGE_TOKENS written with `codebook`, or NodeError naming the input."""
+    import torch
+
     indices = value.get("indices") if isinstance(value, dict) else None
     if not isinstance(indices, torch.Tensor) or indices.ndim != 3 or indices.dtype != torch.int64:
         raise NodeError(name, f"expected IMAGE_TOKENS (dict with 'indices' int64 [batch, h, w]), got "
@@ -34,6 +39,8 @@ def require_tokens(name: str, value: Any, codebook: str, grid: tuple[int, int] |
 def downsample_mask(mask: torch.Tensor, grid: tuple[int, int], rule: str) -> torch.Tensor:
     """Pixel MASK [B,H,W] -> token mask [B,h,w] (float 0/1). "any": a token is repainted if any of its
     pixels is; "majority": if at least half of them are."""
+    import torch
+
     painted = (mask > 0.5).float()[:, None]
     if rule == "any":
         pooled = torch.nn.functional.adaptive_max_pool2d(painted, grid)
@@ -44,6 +51,8 @@ def downsample_mask(mask: torch.Tensor, grid: tuple[int, int], rule: str) -> tor
 
 def require_token_mask(name: str, mask: Any, batch: int, grid: tuple[int, int]) -> torch.Tensor:
     """A token-grid MASK as a bool [batch, h, w] (a single mask is shared by the batch)."""
+    import torch
+
     if not isinstance(mask, torch.Tensor) or mask.ndim not in (2, 3) or not mask.is_floating_point():
         raise NodeError(name, f"expected a MASK (float [batch, h, w]), got {type(mask).__name__}")
     mask = mask if mask.ndim == 3 else mask[None]
@@ -58,6 +67,8 @@ def require_token_mask(name: str, mask: Any, batch: int, grid: tuple[int, int]) 
 
 def rows_mask(batch: int, grid: tuple[int, int], keep_rows: int) -> torch.Tensor:
     """Token mask repainting every row from `keep_rows` on (continuation editing)."""
+    import torch
+
     mask = torch.zeros(batch, *grid, dtype=torch.bool)
     mask[:, keep_rows:] = True
     return mask
@@ -65,6 +76,8 @@ def rows_mask(batch: int, grid: tuple[int, int], keep_rows: int) -> torch.Tensor
 
 def preview(indices: torch.Tensor, codebook_size: int | None = None, scale: int = 8) -> torch.Tensor:
     """The token grid as an IMAGE: each code a fixed colour, each token a `scale`-pixel square."""
+    import torch
+
     codes = indices.to(torch.int64)
     # A multiplicative hash spreads neighbouring code ids over distant colours.
     mixed = (codes * 2654435761) % (2**24)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
+from nodegraph.runtime.handles import Handle
+
 
 def diffusers_class(name: str) -> type:
     """A diffusers model class named in a model_index.json; never anything else."""
@@ -69,25 +71,6 @@ def transformers_loader(cls: type, path: Path) -> Callable[[torch.device, torch.
         return module.to(device).eval()
 
     return load
-
-
-@dataclass(eq=False)
-class Handle:
-    manager: Any
-    key: str
-    loader: Callable[[torch.device, torch.dtype], Any]
-    kind: str
-    name: str
-
-    def get(self) -> Any:
-        return self.manager.load(self.key, self.loader, kind=self.kind, name=self.name)
-
-    @property
-    def device(self) -> torch.device:
-        return self.manager.device
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}>"
 
 
 @dataclass(eq=False, repr=False)

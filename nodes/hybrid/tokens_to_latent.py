@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph import Context, In, Node, Out
 
-from ..autoregressive.model import VqCodec
+from ..autoregressive.handles import VqHandle, loaded
 from ..autoregressive.tokens import require_tokens
-from ..diffusion.latent import check_vae, crop_to_factor
 from ..types import IMAGE_TOKENS, LATENT, VAE, VQ_MODEL
 
 
@@ -22,12 +21,13 @@ class ARTokensToLatent(Node):
     inputs = {"vq_model": In(VQ_MODEL), "image_tokens": In(IMAGE_TOKENS), "vae": In(VAE)}
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Context, vq_model: VqCodec, image_tokens: dict[str, Any], vae: Any) -> tuple[dict[str, Any]]:
-        if not hasattr(vq_model, "decode") or not hasattr(vq_model, "codebook"):
-            raise NodeError("vq_model", f"expected a VQ_MODEL from Load AR Model, got {type(vq_model).__name__}")
-        indices = require_tokens("image_tokens", image_tokens, vq_model.codebook, vq_model.grid)
+    def run(self, ctx: Context, vq_model: VqHandle, image_tokens: dict[str, Any], vae: Any) -> tuple[dict[str, Any]]:
+        from ..diffusion.latent import check_vae, crop_to_factor
+
+        codec = loaded("vq_model", vq_model, VqHandle, VQ_MODEL)
+        indices = require_tokens("image_tokens", image_tokens, codec.codebook, codec.grid)
         vae = check_vae(vae)
-        pixels = vq_model.decode(indices)
+        pixels = codec.decode(indices)
         return ({"samples": vae.encode(crop_to_factor(pixels, vae.factor))},)
 
 

@@ -58,21 +58,23 @@ def test_autoregressive_model_generates_tokens_that_decode():
     from diffusers import VQModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from nodegraph.train.ar_layout import ArLayout, caption_ids
-    from nodegraph.train.ar_sample import sample_image_tokens
-    from nodegraph.train.train_vq import decode_indices
+    from nodegraph.autoregressive.folder import layout_model
+    from nodegraph.autoregressive.generate import Sampling, generate
+    from nodegraph.autoregressive.layout import ArLayout
+    from nodegraph.autoregressive.vq import vq_decode
 
     layout = ArLayout.load(AR)
-    model = AutoModelForCausalLM.from_pretrained(str(AR / "transformer")).eval()
+    lm = AutoModelForCausalLM.from_pretrained(str(AR / "transformer")).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(AR / "tokenizer"))
     vq = VQModel.from_pretrained(str(AR / "vq"))
-    assert model.config.vocab_size == layout.vocab_size
+    assert lm.config.vocab_size == layout.vocab_size
     assert vq.config.num_vq_embeddings == layout.codebook_size
-    prefix = layout.prefix(caption_ids(tokenizer, ["a small blue circle at the top left on a white background"]))
-    codes = sample_image_tokens(model, layout, prefix, guidance=3.0, top_k=50,
-                                generator=torch.Generator().manual_seed(0))
+    model, _ = layout_model("shapes-ar", lm, vq, tokenizer, layout)
+    prompt = model.prompt(model.tokenize(["a small blue circle at the top left on a white background"]))
+    codes = generate(model, prompt, model.unconditional(prompt), Sampling(top_k=50, cfg=3.0),
+                     torch.Generator().manual_seed(0))
     assert codes.shape == (1, layout.grid_height, layout.grid_width)
     assert 0 <= codes.min() and codes.max() < layout.codebook_size
     with torch.no_grad():
-        image = decode_indices(vq, codes)
+        image = vq_decode(vq, codes)
     assert image.shape == (1, 3, layout.image_size, layout.image_size)

@@ -14,7 +14,7 @@ from diffusion_graphs import box_mask
 
 AR_MODEL = "shapes-ar"
 SIZE = 64
-# What the trainer's evaluator scores the shipped model with (nodegraph/train/ar_sample.py): guidance 1.25
+# What the trainer's evaluator scores the shipped model with (nodegraph/train/evaluate.py): guidance 1.25
 # on the logits, temperature 0.8, chosen on a tuning set in bench/README.md (2 and above overshoot).
 SAMPLING = {"temperature": 0.8, "top_k": 0, "top_p": 1.0, "cfg": 1.25, "use_kv_cache": True, "batch_size": 1}
 

@@ -6,9 +6,9 @@ import torch
 from ar_engine import captured
 from ar_prompts import capture, decode, loader, sampler
 
-from nodegraph_nodes.autoregressive.generate import Sampling, generate
-from nodegraph_nodes.autoregressive.load import load_folder
-from nodegraph_nodes.autoregressive.model import Prompt
+from nodegraph.autoregressive.generate import Sampling, generate
+from nodegraph.autoregressive.folder import load_folder
+from nodegraph.autoregressive.model import Prompt
 
 
 def janus_graph(**settings) -> dict:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nodegraph_nodes.autoregressive.generate import Sampling, generate
-from nodegraph_nodes.autoregressive.load import load_folder, read_layout
-from nodegraph_nodes.autoregressive.logits import guide, pick, top_k, top_p
+from nodegraph.autoregressive.generate import Sampling, generate
+from nodegraph.autoregressive.folder import load_folder
+from nodegraph.autoregressive.layout import ArLayout
+from nodegraph.autoregressive.logits import guide, pick, top_k, top_p
 
 
 @pytest.fixture(scope="module")
 def tiny(models_root):
     folder = models_root / "autoregressive" / "tiny"
     model, codec = load_folder(folder, torch.device("cpu"), torch.float32)
-    return model, codec, read_layout(folder)
+    return model, codec, ArLayout.load(folder)
 
 
 @pytest.mark.parametrize("use_kv_cache", [True, False])
@@ -22,7 +23,7 @@ def test_greedy_loop_matches_transformers_generate(tiny, use_kv_cache):
     model, _, layout = tiny
     prompt = model.prompt(model.tokenize(["a red circle at the top left", "a blue square"]))
     ours = generate(model, prompt, None, Sampling(temperature=0.0, cfg=1.0), None, use_kv_cache=use_kv_cache)
-    start, count = layout["image_token_offset"], layout["codebook_size"]
+    start, count = layout.image_token_offset, layout.codebook_size
     vocab = model.module.config.vocab_size
     not_image = [i for i in range(vocab) if not start <= i < start + count]
     theirs = model.module.generate(input_ids=prompt.ids, attention_mask=prompt.mask, do_sample=False,

@@ -53,7 +53,7 @@ def test_shipped_vq_round_trip_keeps_what_the_judge_sees():
 
     from nodegraph.train.dataset import ShapesDataset
     from nodegraph.train.judge import judge
-    from nodegraph_nodes.autoregressive.load import vq_decode, vq_encode
+    from nodegraph.autoregressive.vq import vq_decode, vq_encode
 
     vq = VQModel.from_pretrained(str(SHIPPED / "vq"), use_safetensors=True).eval()
     dataset = ShapesDataset(seed=987, two_shape_probability=0.0)

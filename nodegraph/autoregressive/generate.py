@@ -51,6 +51,14 @@ class Decoder:
         self.hidden = self._run(new)
 
 
+def baseline(model: ArModel, prompt: Prompt, negative: Prompt | None, cfg: float) -> Prompt | None:
+    """The rows guidance steers away from: the negative prompt's if given, else the model's own "no
+    caption" rows for `prompt`; None when cfg is 1 (no guidance, nothing to run beside the prompt)."""
+    if cfg == 1.0:
+        return None
+    return negative if negative is not None else model.unconditional(prompt)
+
+
 def forced_run(keep: torch.Tensor, start: int) -> int:
     """How many positions from `start` on are kept in every row (fed in one forward pass)."""
     return int(torch.cumprod(keep[:, start:].all(0).int(), 0).sum())

@@ -1,7 +1,8 @@
-"""The two handles the AR nodes pass around: ArModel (prompt -> image-code logits) and VqCodec (pixels <-> codes).
+"""The loaded AR model as two objects: ArModel (prompt -> image-code logits) and VqCodec (pixels <-> codes).
 
-Each model family (the nodegraph-ar layout, Janus) builds these from its own parts in its loader, so the
-sampling loop and the nodes never ask which family they hold.
+Each model family (the nodegraph-ar layout, Janus) builds these from its own parts in its loader
+(folder.py, janus.py), so the sampling loop, the nodes and the trainer's evaluator never ask which family
+they hold. Nodes reach them through the model manager (AR_MODEL / VQ_MODEL handles' `.get()`).
 """
 
 from __future__ import annotations
