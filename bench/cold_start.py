@@ -37,9 +37,19 @@ t4 = time.perf_counter()
 engine.executor.cache.clear()
 engine.run_prompt(prompt, ui)
 t5 = time.perf_counter()
+import statistics, torch
+warm = {1: [], 2: []}
+for _ in range(__ROUNDS__):
+    for threads in warm:  # interleaved, so a busy machine slows both alike
+        torch.set_num_threads(threads)
+        engine.executor.cache.clear()
+        start = time.perf_counter()
+        engine.run_prompt(prompt, ui)
+        warm[threads].append(time.perf_counter() - start)
 print(json.dumps({"import nodegraph": t1 - t0, "build the engine (registry)": t2 - t1,
                   "load and validate": t3 - t2, "first run (model imports, loads, sampling)": t4 - t3,
-                  "same run again, warm (sampling only)": t5 - t4}))
+                  "same run again, warm (sampling only)": t5 - t4,
+                  **{f"warm run, {n} torch thread(s), median": statistics.median(v) for n, v in warm.items()}}))
 """
 
 
@@ -78,7 +88,8 @@ def main() -> None:
     for name, values in times.items():
         print(f"| `{name}` | {median[name]:.2f} ({min(values):.2f}-{max(values):.2f}) | "
               f"{median[name] / baseline:.2f}x |")
-    phases = subprocess.run([sys.executable, "-c", PHASES.replace("__BASE__", repr(str(work)))], cwd=work,
+    script = PHASES.replace("__BASE__", repr(str(work))).replace("__ROUNDS__", str(args.rounds))
+    phases = subprocess.run([sys.executable, "-c", script], cwd=work,
                             capture_output=True, text=True, check=True)
     print("\nOne cold process, by phase:\n\n| phase | s |\n| --- | --- |")
     for phase, seconds in json.loads(phases.stdout.strip().splitlines()[-1]).items():
