@@ -4,6 +4,8 @@
 2. Our sampling loop vs transformers' own `generate` on the same model and settings.
 3. Hybrid (AR, then diffusion at partial denoise) vs pure AR vs pure diffusion: seconds per image and
    prompt adherence (the evaluator's pixel judge on its held-out prompts). Needs the shipped models.
+4. Parallel (speculative Jacobi) decoding vs one code per pass, greedy and at the shipped sampling settings:
+   sequential forward passes, seconds and adherence per image on the evaluator's prompts.
 
 Uses models/autoregressive/shapes-ar when installed; otherwise a randomly initialised model of the same
 shape (speed only: the architecture, not the weights, sets the cost).
@@ -169,12 +171,53 @@ def hybrid_section(count: int) -> list[str]:
     return rows
 
 
+def parallel_section(folder: Path, count: int) -> list[str]:
+    """One image per prompt (batch 1: a batch keeps only what holds in every row), block 1 against 8 and
+    16, greedy and at the shipped workflow's sampling (temperature 0.8, cfg 1.25); the blocks alternate per
+    prompt so load from other processes falls on all of them alike."""
+    import numpy as np
+
+    from nodegraph.autoregressive.generate import baseline, decode
+    from nodegraph.train.eval_prompts import load_eval_prompts
+    from nodegraph.train.judge import judge
+
+    model, codec = load_folder(folder, torch.device("cpu"), torch.float32)
+    prompts = load_eval_prompts()[:count]
+    settings = {"greedy, cfg 1.25": Sampling(temperature=0.0, cfg=1.25),
+                "sampled, temperature 0.8, cfg 1.25": Sampling(temperature=0.8, cfg=1.25)}
+    blocks = (1, 8, 16)
+    rows = [f"{len(prompts)} evaluator prompts, one image each (seed = prompt index)", "",
+            "| sampling | block | forward passes / image | s / image | fully correct | same codes as block 1 |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for label, sampling in settings.items():
+        stats = {block: {"passes": 0, "seconds": 0.0, "right": 0, "same": 0} for block in blocks}
+        for index, item in enumerate(prompts):
+            cond = model.prompt(model.tokenize([item.prompt]))
+            negative = baseline(model, cond, None, sampling.cfg)
+            first = None
+            for block in blocks:
+                start = time.perf_counter()
+                done = decode(model, cond, negative, sampling, torch.Generator().manual_seed(index), block=block)
+                stats[block]["seconds"] += time.perf_counter() - start
+                stats[block]["passes"] += done.passes
+                first = done.codes if first is None else first
+                stats[block]["same"] += int(torch.equal(first, done.codes))
+                pixels = (codec.decode(done.codes)[0].numpy() * 255).round().astype(np.uint8)
+                stats[block]["right"] += int(judge(pixels, item.attributes)["fully_correct"])
+        for block in blocks:
+            s = stats[block]
+            rows.append(f"| {label} | {block} | {s['passes'] / len(prompts):.1f} | "
+                        f"{s['seconds'] / len(prompts):.3f} | {s['right'] / len(prompts):.0%} | "
+                        f"{s['same']}/{len(prompts)} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--prompts", type=int, default=16)
-    parser.add_argument("--sections", default="kv,generate,hybrid")
+    parser.add_argument("--sections", default="kv,generate,hybrid,parallel")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     torch.set_num_threads(args.threads)
@@ -186,6 +229,8 @@ def main() -> None:
             print("\n".join(kv_cache_section(model, args.repeat)) + "\n")
         if "generate" in sections:
             print("\n".join(generate_section(model, ArLayout.load(folder), args.repeat)) + "\n")
+        if "parallel" in sections:
+            print("\n".join(parallel_section(folder, args.prompts)) + "\n")
     if "hybrid" in sections:
         print("\n".join(hybrid_section(args.prompts)))
 

@@ -30,12 +30,16 @@ def top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     return logits.masked_fill(drop, float("-inf"))
 
 
+def probabilities(logits: torch.Tensor, temperature: float, k: int, p: float) -> torch.Tensor:
+    """The distribution a code is drawn from: temperature, then top-k, then top-p, then softmax."""
+    return torch.softmax(top_p(top_k(logits.float() / temperature, k), p), dim=-1)
+
+
 def pick(logits: torch.Tensor, temperature: float, k: int, p: float,
          generator: torch.Generator | None) -> torch.Tensor:
     """One token id per row. Temperature 0 is greedy; sampling draws on the CPU so a seed means the same
     tokens on every device."""
     if temperature <= 0:
         return logits.argmax(-1)
-    filtered = top_p(top_k(logits.float() / temperature, k), p)
-    probs = torch.softmax(filtered, dim=-1).cpu()
+    probs = probabilities(logits, temperature, k, p).cpu()
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(logits.device)

@@ -75,11 +75,13 @@ class ArModel:
         return next(self.module.parameters()).device
 
     def forward(self, embeds: torch.Tensor, mask: torch.Tensor | None, positions: torch.Tensor,
-                cache: Any | None, use_cache: bool) -> tuple[torch.Tensor, Any]:
-        """Hidden state after the last input position, and the updated KV cache (None without one)."""
+                cache: Any | None, use_cache: bool, every: bool = False) -> tuple[torch.Tensor, Any]:
+        """Hidden state after the last input position ([B, D]; after every input position, [B, T, D], with
+        `every`), and the updated KV cache (None without one)."""
         out = self.backbone(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
                             past_key_values=cache, use_cache=use_cache)
-        return out.last_hidden_state[:, -1], out.past_key_values if use_cache else None
+        hidden = out.last_hidden_state if every else out.last_hidden_state[:, -1]
+        return hidden, out.past_key_values if use_cache else None
 
 
 @dataclass

@@ -26,6 +26,10 @@ SAMPLING_INPUTS = {
     "cfg": In.float(2.0, min=0.0, max=30.0, step=0.1, tooltip="guidance on logits; 1 = off"),
     "use_kv_cache": In.bool(True),
     "batch_size": In.int(1, min=1, max=64),
+    # Optional, so API prompts written before it existed still run (one code per pass).
+    "parallel_block": In.int(1, min=1, max=256, optional=True, tooltip=(
+        "speculative Jacobi decoding: guess this many codes per forward pass and keep those that hold (1 = one "
+        "code per pass); greedy gives the same codes, sampling the same distribution, in fewer passes")),
     "vq_model": In(VQ_MODEL, optional=True, tooltip="decodes the progress previews"),
     "text_tokens": In(TEXT_TOKENS, optional=True, tooltip="replaces the prompt text"),
     "negative_tokens": In(TEXT_TOKENS, optional=True, tooltip="replaces the negative text"),
@@ -60,7 +64,8 @@ def reporter(ctx: Context, vq: VqCodec | None, rows: int, background: torch.Tens
 
 
 def sample(ctx: Context, ar_model: ArModel, prompt: str, negative: str, seed: int, temperature: float, top_k: int,
-           top_p: float, cfg: float, use_kv_cache: bool, batch_size: int, vq_model: VqHandle | None = None,
+           top_p: float, cfg: float, use_kv_cache: bool, batch_size: int, parallel_block: int = 1,
+           vq_model: VqHandle | None = None,
            text_tokens: dict | None = None, negative_tokens: dict | None = None,
            kept: torch.Tensor | None = None, keep: torch.Tensor | None = None) -> dict[str, Any]:
     """Shared by the three sampler nodes: check inputs, build prompt rows, run the loop, wrap the tokens."""
@@ -93,7 +98,7 @@ def sample(ctx: Context, ar_model: ArModel, prompt: str, negative: str, seed: in
     height = ar_model.grid[0]
     background = kept if kept is not None else torch.zeros(1, *ar_model.grid, dtype=torch.long)
     codes = generate(ar_model, cond, uncond, Sampling(temperature, top_k, top_p, cfg), generator,
-                     kept=kept, keep=keep, use_kv_cache=use_kv_cache,
+                     kept=kept, keep=keep, use_kv_cache=use_kv_cache, block=parallel_block,
                      on_row=reporter(ctx, vq_model, height, background))
     return image_tokens(codes, ar_model.codebook)
 
