@@ -113,9 +113,16 @@ def _report_plugin_failures(engine: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .resources import MissingResource
     from .server.main import serve
 
-    serve(_config(args, listen=args.listen, port=args.port, token=args.token))
+    try:
+        config = _config(args, listen=args.listen, port=args.port, token=args.token, front_end=args.front_end,
+                         preview_method=args.preview_method)
+        serve(config)
+    except (MissingResource, ValueError) as exc:
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -135,6 +142,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .compare.cli import main as compare_main
 
     return int(compare_main(args.rest) or 0)
+
+
+def serve_options(parser: argparse.ArgumentParser) -> None:
+    """The web app and preview flags, shared with `python -m nodegraph.server.main`."""
+    from .config import FRONT_ENDS
+    from .core.previews import PREVIEW_METHODS
+
+    parser.add_argument("--front-end", default=None, choices=FRONT_ENDS,
+                        help="the web app at /: nodegraph's editor (default) or ComfyUI's official frontend "
+                             "(needs pip install 'nodegraph[comfyui]')")
+    parser.add_argument("--preview-method", default=None, choices=PREVIEW_METHODS,
+                        help="live sampler previews for prompts that do not ask for a method themselves "
+                             "(default none, as ComfyUI: plain API clients get text messages only)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", default=None, type=int, help="port (default 8188)")
     serve.add_argument("--token", default=None, help="bearer token required on every request")
+    serve_options(serve)
     _common(serve)
     serve.set_defaults(func=cmd_serve)
     for name, func, text in (("train", cmd_train, "train the default models (see `nodegraph train -h`)"),

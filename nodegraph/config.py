@@ -8,7 +8,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .core.previews import check_method
 from .resources import models_dir
+
+# The web app served at /: nodegraph's own editor, or ComfyUI's official frontend (the optional
+# comfyui-frontend-package distribution).
+FRONT_ENDS = ("nodegraph", "comfyui")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,13 @@ class Config:
     history_limit: int = 10_000
     out_dir: Path | None = None
     threads: int | None = None
+    front_end: str = "nodegraph"
+    preview_method: str = "none"  # ComfyUI's classic default: plain API clients get text messages only
+
+    def __post_init__(self) -> None:
+        check_method(self.preview_method, "preview_method")
+        if self.front_end not in FRONT_ENDS:
+            raise ValueError(f"front_end must be one of {', '.join(FRONT_ENDS)}; got {self.front_end!r}")
 
     @property
     def input_dir(self) -> Path:

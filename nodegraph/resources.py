@@ -9,6 +9,8 @@ from pathlib import Path
 WEB_PACKAGE = "nodegraph_web"
 WORKFLOWS_PACKAGE = "nodegraph_workflows"
 MODELS_PACKAGE = "nodegraph_models"
+# ComfyUI's official frontend, an optional extra (pip install nodegraph[comfyui]); its web app is in static/.
+COMFYUI_FRONTEND_PACKAGE = "comfyui_frontend_package"
 
 
 class MissingResource(LookupError):
@@ -29,6 +31,21 @@ def _folder(package: str) -> Path:
 
 def web_root() -> Path:
     return _folder(WEB_PACKAGE)
+
+
+def front_end_root(front_end: str) -> Path:
+    """The folder served at / for `--front-end NAME`: nodegraph's editor, or ComfyUI's official frontend."""
+    if front_end != "comfyui":
+        return web_root()
+    try:
+        root = _folder(COMFYUI_FRONTEND_PACKAGE) / "static"
+    except MissingResource:
+        raise MissingResource("--front-end comfyui needs ComfyUI's frontend, which is not installed: "
+                              "pip install 'nodegraph[comfyui]' (the comfyui-frontend-package distribution)"
+                              ) from None
+    if not (root / "index.html").is_file():
+        raise MissingResource(f"the installed comfyui-frontend-package has no {root / 'index.html'}; reinstall it")
+    return root
 
 
 def workflows_dir() -> Path:

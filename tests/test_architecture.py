@@ -39,3 +39,21 @@ def test_engine_core_imports_without_torch():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_builtin_node_declares_itself_without_the_model_libraries():
+    """Building the registry and validating a shipped workflow (`nodegraph validate`, `nodegraph nodes`) need
+    none of torch, numpy, PIL, diffusers or transformers: node modules import them inside `run`."""
+    code = ("import sys\n"
+            "import nodegraph\n"
+            "engine = nodegraph.Engine()\n"
+            "assert not engine.registry.failures, engine.registry.failures\n"
+            "for name in ('txt2img', 'ar_txt2img', 'hybrid_ar_then_diffusion', 'inpaint', 'controlnet'):\n"
+            "    prompt, _ = engine.load(name)\n"
+            "    checked = engine.validate(prompt)\n"
+            "    assert checked.ok, checked.body()\n"
+            "assert len(engine.object_info()) == len(engine.registry)\n"
+            "heavy = [m for m in ('torch', 'numpy', 'PIL', 'diffusers', 'transformers') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -46,10 +46,11 @@ export class Api extends EventTarget {
   templates() { return this.get('/workflow_templates'); }
   template(name) { return this.get(`/workflow_templates/${encodeURIComponent(name)}`); }
 
-  /** POST /prompt; a 400 rejects with err.body = {error, node_errors}. */
+  /** POST /prompt; a 400 rejects with err.body = {error, node_errors}. The editor shows live sampler
+   * previews, so it asks for them: the server sends none to a prompt that does not. */
   queuePrompt(prompt, workflow) {
     return this.post('/prompt', { prompt, client_id: this.clientId,
-      extra_data: { extra_pnginfo: { workflow } } });
+      extra_data: { extra_pnginfo: { workflow }, preview_method: 'auto' } });
   }
 
   listWorkflows() {

@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import Interrupted
 from .events import Progress
+from .previews import resolve
 
 
 class InterruptFlag:
@@ -43,6 +44,12 @@ class NodeContext:
     def check_interrupted(self) -> None:
         if self.interrupt.is_set():
             raise Interrupted(f"interrupted at node {self.node_id} ({self.class_type})")
+
+    @property
+    def preview_method(self) -> str:
+        """How this run wants progress previews drawn; "none" means make none (they would be dropped).
+        The server decides per prompt; a run from the Python API or CLI that names none gets "auto"."""
+        return resolve(self.extra_data, "auto")
 
     def progress(self, value: float, total: float, preview: Any = None) -> None:
         """Report progress; raises Interrupted if the user asked to stop, so long loops stay stoppable."""

@@ -230,6 +230,22 @@ class JobStore:
             row = self._db.execute("SELECT entry FROM history WHERE prompt_id = ?", (prompt_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def history_summaries(self) -> list[dict[str, Any]]:
+        """Oldest first, what a job list needs of each entry (id, queue number, creation time, workflow id,
+        status and outputs), read by SQLite from the stored JSON: whole entries carry prompts and workflows
+        and are never decoded for a listing."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT prompt_id, json_extract(entry, '$.prompt[0]') AS number, "
+                "json_extract(entry, '$.prompt[3].create_time') AS created, "
+                "json_extract(entry, '$.prompt[3].extra_pnginfo.workflow.id') AS workflow_id, "
+                "json_extract(entry, '$.status') AS status, json_extract(entry, '$.outputs') AS outputs "
+                "FROM history ORDER BY seq").fetchall()
+        return [{"prompt_id": r["prompt_id"], "number": r["number"], "created": r["created"],
+                 "workflow_id": r["workflow_id"] if isinstance(r["workflow_id"], str) else None,
+                 "status": json.loads(r["status"] or "{}"), "outputs": json.loads(r["outputs"] or "{}")}
+                for r in rows]
+
     def delete_history(self, prompt_ids: Iterable[str]) -> None:
         with self._tx() as db:
             db.executemany("DELETE FROM history WHERE prompt_id = ?", [(i,) for i in prompt_ids])

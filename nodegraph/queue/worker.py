@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..core import previews
 from ..core.events import Event, Executing, Progress
 from ..engine import Engine
 from .history import RECORDED, build_entry, failed_entry
@@ -56,6 +57,7 @@ class Worker:
                  on_finished: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.services = engine.services
+        self.preview_method = engine.config.preview_method
         self.executor = engine.executor
         self.publisher = publisher
         self.on_finished = on_finished
@@ -116,13 +118,15 @@ class Worker:
                 log.exception("worker failed on prompt %s", job.prompt_id)
 
     def _process(self, job: Job) -> None:
+        method = previews.resolve(job.extra_data, self.preview_method)
         self.running = Running(job.prompt_id, job.client_id)
         self.publisher.status()
         messages: list[list[Any]] = []
         try:
+            # Nodes read the resolved method from ctx.preview_method, so they draw nothing when it is "none".
             result = self.executor.run(job.prompt, job.outputs, prompt_id=job.prompt_id,
-                                       sink=lambda event: self._forward(job, event, messages),
-                                       extra_data=job.extra_data)
+                                       sink=lambda event: self._forward(job, event, messages, method),
+                                       extra_data={**job.extra_data, "preview_method": method})
             # Nodes upstream of a cached node are never visited; execution_cached still names them.
             nodes = {node: {"cached": True, "reason": "cached"}
                      for kind, data in messages if kind == "execution_cached" for node in data["nodes"]}
@@ -143,22 +147,27 @@ class Worker:
         if self.on_finished is not None:
             self.on_finished(job.prompt_id, entry)
 
-    def _forward(self, job: Job, event: Event, messages: list[list[Any]]) -> None:
+    def _forward(self, job: Job, event: Event, messages: list[list[Any]], method: str) -> None:
         data = event.data()
         if event.type in RECORDED:
             messages.append([event.type, data])
         if isinstance(event, Executing) and self.running is not None:
             self.running.node = event.node
-        if isinstance(event, Progress) and event.preview is not None:
-            try:
-                image = encode_preview(event.preview)
-            except (OSError, ValueError, AttributeError) as exc:
-                log.warning("could not encode a preview from node %s: %s", event.node, exc)
-            else:
-                meta = {"node_id": event.node, "prompt_id": job.prompt_id, "display_node_id": event.node,
-                        "parent_node_id": None, "real_node_id": event.node, "image_type": "image/jpeg"}
-                self.publisher.preview(image, meta, job.client_id)
+        # A step's `progress` goes first and its preview frame after it, as in ComfyUI: clients attribute
+        # a preview to the node and prompt of the last progress message they read.
         self.publisher.message(event.type, data, job.client_id)
+        if isinstance(event, Progress) and event.preview is not None and method != previews.NONE:
+            self._preview(job, event)
+
+    def _preview(self, job: Job, event: Progress) -> None:
+        try:
+            image = encode_preview(event.preview)
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("could not encode a preview from node %s: %s", event.node, exc)
+            return
+        meta = {"node_id": event.node, "prompt_id": job.prompt_id, "display_node_id": event.node,
+                "parent_node_id": None, "real_node_id": event.node, "image_type": "image/jpeg"}
+        self.publisher.preview(image, meta, job.client_id)
 
     def _apply_free(self) -> None:
         if not (self._free["unload_models"] or self._free["free_memory"]):

@@ -11,13 +11,15 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import __version__
 from ..config import Config
 from ..core.registry import Registry
 from ..engine import Engine
 from ..queue import JobStore, Worker
-from ..resources import web_root as shipped_web
+from ..resources import front_end_root
 from ..resources import workflows_dir as shipped_workflows
 from . import bodies, security
+from .handlers_settings import make_user_folders
 from .routes import setup_routes
 from .state import STATE, State
 from .ws import Hub, LoopPublisher
@@ -31,7 +33,7 @@ def create_app(config: Config, registry: Registry | None = None, *, engine: Engi
     """A ready-to-run app on `engine` (built from `config`, with `registry` when given, if not handed one);
     the worker thread starts with the app and stops with it."""
     engine = engine or Engine(config, registry=registry)
-    state = State(engine, web_root or shipped_web(), workflows_dir or shipped_workflows())
+    state = State(engine, web_root or front_end_root(config.front_end), workflows_dir or shipped_workflows())
     middlewares = [security.safe_headers, security.origin_guard(config.listen), bodies.unexpected_errors]
     if config.token:
         middlewares.insert(0, security.token_guard(config.token))
@@ -55,7 +57,14 @@ async def _close_sockets(app: web.Application) -> None:
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     state = app[STATE]
     loop = asyncio.get_running_loop()
+    # The log panel of ComfyUI's frontend reads what this logger says while the app runs.
+    logger = logging.getLogger("nodegraph")
+    level = logger.level
+    if level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    logger.addHandler(state.logs)
     state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit)
+    make_user_folders(state)
     if state.store.recovered:
         log.warning("re-queued %d prompt(s) that were running when the server stopped",
                     len(state.store.recovered))
@@ -68,6 +77,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     state.worker = Worker(state.store, state.engine, LoopPublisher(loop, state.hub), on_finished=finished)
     drain = asyncio.create_task(state.hub.drain())
     state.worker.start()
+    log.info("nodegraph %s serving %s at / (previews: %s)", __version__, state.config.front_end,
+             state.config.preview_method)
     try:
         yield
     finally:
@@ -76,6 +87,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await drain
         state.store.close()
+        logger.removeHandler(state.logs)
+        logger.setLevel(level)
 
 
 def _resolve(state: State, prompt_id: str, entry: dict[str, Any]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from ..core import previews
 from ..core.errors import error, node_errors_entry
 from ..core.validate import Validated, validate
 from ..queue import DuplicatePromptId
@@ -53,9 +55,9 @@ async def _as_api(state: State, raw: Any, extra_data: dict[str, Any]) -> Any:
         api = await asyncio.to_thread(workflow.ui_to_api, raw, state.registry)
     except workflow.WorkflowError as exc:
         body = error_body("invalid_workflow", "The UI workflow could not be converted to a prompt", str(exc))
-        if exc.node_id is not None:
-            # Shaped like validation's node_errors, so an editor outlines the node at fault.
-            body["node_errors"] = {exc.node_id: node_errors_entry(exc.node_type, [error("invalid_workflow", str(exc))])}
+        # Shaped like validation's node_errors, so an editor outlines every node at fault.
+        body["node_errors"] = {node_id: node_errors_entry(node_type, [error("invalid_workflow", message)])
+                               for node_id, node_type, message in exc.nodes}
         raise_with(400, body)
     pnginfo = extra_data.setdefault("extra_pnginfo", {})
     if isinstance(pnginfo, dict):
@@ -76,9 +78,14 @@ async def _read_submission(request: web.Request) -> Submission:
     if "prompt" not in body:
         raise_with(400, error_body("no_prompt", "No prompt provided", "the body needs a 'prompt' object"))
     extra_data = dict(_field(body, "extra_data", (dict,), "an object") or {})
+    try:
+        previews.requested(extra_data)
+    except ValueError as exc:
+        fail(400, "invalid_prompt", str(exc))
     client_id = _field(body, "client_id", (str,), "a string")
     if client_id is not None:
         extra_data["client_id"] = client_id
+    extra_data["create_time"] = int(time.time() * 1000)  # as ComfyUI: the jobs list sorts and shows it
     prompt_id = _field(body, "prompt_id", (str,), "a string") or uuid.uuid4().hex
     if len(prompt_id) > MAX_PROMPT_ID:
         fail(400, "invalid_prompt", f"'prompt_id' is longer than {MAX_PROMPT_ID} characters")
@@ -166,13 +173,19 @@ async def post_queue(request: web.Request) -> web.Response:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             fail(400, "invalid_request", "'delete' must be a list of prompt ids")
         removed += state.store.delete_pending(ids)
-    for prompt_id in removed:  # a /run waiting for a prompt that will never run gets its answer now
+    removed_from_queue(state, removed)
+    return web.Response(status=200)
+
+
+def removed_from_queue(state: State, removed: list[str]) -> None:
+    """After pending prompts were deleted: a /run waiting for one gets its answer, clients a new status."""
+    assert state.hub is not None
+    for prompt_id in removed:
         for future in state.waiters.pop(prompt_id, []):
             if not future.done():
                 future.set_result({"outputs": {}, "nodes": {}, "status": {"messages": [
                     ["execution_cancelled", {"prompt_id": prompt_id, "reason": "removed from the queue"}]]}})
     state.hub.outbox.put_nowait(("status",))
-    return web.Response(status=200)
 
 
 async def _set_paused(request: web.Request, paused: bool) -> web.Response:

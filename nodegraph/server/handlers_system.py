@@ -7,6 +7,7 @@ import logging
 import platform
 import re
 import sys
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -103,13 +104,19 @@ async def empty_list(request: web.Request) -> web.Response:
     return web.json_response([])
 
 
+def model_kinds(state: State) -> dict[str, list[Path]]:
+    """Each model kind (a sub-folder of some models folder) with the folders that hold it, in search order."""
+    kinds: dict[str, list[Path]] = {}
+    for root in state.config.models_dirs:
+        if root.is_dir():
+            for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                kinds.setdefault(folder.name, []).append(folder)
+    return kinds
+
+
 async def model_folders(request: web.Request) -> web.Response:
     """Model kinds: the sub-folders of every models folder."""
-    kinds: dict[str, None] = {}
-    for root in request.app[STATE].config.models_dirs:
-        if root.is_dir():
-            kinds.update({p.name: None for p in sorted(root.iterdir()) if p.is_dir() and p.name[0] != "."})
-    return web.json_response(list(kinds))
+    return web.json_response(list(model_kinds(request.app[STATE])))
 
 
 async def model_files(request: web.Request) -> web.Response:

@@ -83,14 +83,14 @@ async def post_userdata(request: web.Request) -> web.Response:
         fail(400, "invalid_request", "that name is a folder")
     data = await request.read()
     path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(_atomic_write, path, data)
+    await asyncio.to_thread(atomic_write, path, data)
     root = _root(state)
     if _flag(request, "full_info", False):
         return web.json_response(_info(path, root))
     return web.json_response(path.relative_to(root).as_posix())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """A crash mid-write leaves the old file, never half a workflow."""
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(data)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..cli import serve_options
 from ..config import Config, load_config
 from ..core.registry import Registry
 from .app import create_app
@@ -51,9 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=None)
     parser.add_argument("--base-dir", type=Path, default=None)
     parser.add_argument("--nodes-dir", type=Path, action="append", default=None)
+    serve_options(parser)
     args = parser.parse_args(argv)
     config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
-                         nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None)
+                         nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None,
+                         front_end=args.front_end, preview_method=args.preview_method)
     serve(config)
 
 

@@ -16,6 +16,7 @@ from ..engine import Engine
 from ..queue import JobStore, Worker
 from ..runtime.files import Folders
 from ..runtime.services import Services
+from .logbuffer import LogBuffer
 from .ws import Hub
 
 
@@ -30,6 +31,8 @@ class State:
     worker: Worker | None = None
     hub: Hub | None = None
     waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+    settings_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    logs: LogBuffer = field(default_factory=LogBuffer)
 
     @property
     def config(self) -> Config:

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.prompt import is_link
 from ..core.registry import Registry
 from ..core.schema import NodeSpec
-from .errors import WorkflowError
+from .errors import WorkflowError, combined
 from .resolve import PRIMITIVE, REROUTE, Literal, Resolver, Scope, Source, proxy_widgets
 from .ui_model import MODE_BYPASS, MODE_NEVER, UINode, parse_workflow
 from .widgets import values_by_name, widget_order, wrap_literal
@@ -25,18 +25,23 @@ FRONTEND_ONLY = NOTES | {REROUTE, PRIMITIVE}
 
 
 def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[str, Any]]:
-    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read."""
+    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read,
+    naming every node whose type is not installed at once."""
     parsed = parse_workflow(workflow)
     resolver = Resolver(parsed.subgraphs)
     prompt: dict[str, dict[str, Any]] = {}
-    _emit(Scope(parsed.graph), resolver, registry, prompt)
+    unknown: list[WorkflowError] = []
+    _emit(Scope(parsed.graph), resolver, registry, prompt, unknown)
+    if unknown:
+        raise combined(unknown, "use types no loaded plugin provides")
     _drop_links_to_missing(prompt)
     return prompt
 
 
 def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]],
-          shown: dict[str, dict[str, Any]] | None = None) -> None:
-    """Add the scope's executable nodes to `prompt`; `shown` holds widget values instances show for them."""
+          unknown: list[WorkflowError], shown: dict[str, dict[str, Any]] | None = None) -> None:
+    """Add the scope's executable nodes to `prompt` (those of unknown types to `unknown`); `shown` holds
+    widget values instances show for them."""
     shown = {} if shown is None else shown
     for node in scope.graph.nodes.values():
         if node.mode in (MODE_NEVER, MODE_BYPASS) or node.type in FRONTEND_ONLY:
@@ -46,11 +51,12 @@ def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str
             for node_id, widget, value in proxy_widgets(node) or []:
                 if node_id != "-1":
                     shown.setdefault(inner.exec_id(node_id), {})[widget] = value
-            _emit(inner, resolver, registry, prompt, shown)
+            _emit(inner, resolver, registry, prompt, unknown, shown)
             continue
         spec = registry.get(node.type)
         if spec is None:
-            raise _unknown(scope, node)
+            unknown.append(_unknown(scope, node))
+            continue
         prompt[scope.exec_id(node.id)] = _api_node(scope, node, spec, resolver, shown.get(scope.exec_id(node.id)))
 
 

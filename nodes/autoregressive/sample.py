@@ -50,14 +50,21 @@ def prompt_rows(model: ArModel, name: str, text: str, tokens: dict[str, Any] | N
 
 def reporter(ctx: Context, vq: VqCodec | None, rows: int, background: torch.Tensor) -> Any:
     """Progress per finished token row, with a preview of the first image: decoded when a VQ model is
-    connected, the coloured token grid otherwise. ctx.progress raises when the user interrupts."""
+    connected (and the method is not the cheap latent2rgb), the coloured token grid otherwise; none when
+    nobody asked for previews. ctx.progress raises when the user interrupts."""
     import torch
 
     from ..image.convert import to_pil
 
+    method = ctx.preview_method
+    decoder = vq if method != "latent2rgb" else None
+
     def on_row(done: int, codes: torch.Tensor) -> None:
+        if method == "none":
+            ctx.progress(done, rows)
+            return
         partial = torch.where(torch.arange(codes.shape[1])[:, None] < done, codes[0], background[0])[None]
-        pixels = vq.decode(partial) if vq is not None else preview(partial)
+        pixels = decoder.decode(partial) if decoder is not None else preview(partial)
         ctx.progress(done, rows, preview=to_pil(pixels)[0])
 
     return on_row

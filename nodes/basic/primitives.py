@@ -33,7 +33,7 @@ class PrimitiveString(Node):
     """A text constant."""
 
     category = "utils/primitive"
-    display_name = "String"
+    display_name = "Text"
     inputs = {"value": In.string("")}
     outputs = {"STRING": Out("STRING")}
 
@@ -45,7 +45,7 @@ class PrimitiveStringMultiline(Node):
     """A multi-line text constant."""
 
     category = "utils/primitive"
-    display_name = "String (Multiline)"
+    display_name = "Text (Multiline)"
     inputs = {"value": In.string("", multiline=True)}
     outputs = {"STRING": Out("STRING")}
 

@@ -22,11 +22,12 @@ class StringReplace(Node):
     """Replace every occurrence of a substring."""
 
     category = "utils/string"
-    inputs = {"text": In.string("", multiline=True), "find": In.string(""), "replace": In.string("")}
+    display_name = "Replace Text"
+    inputs = {"string": In.string("", multiline=True), "find": In.string(""), "replace": In.string("")}
     outputs = {"STRING": Out("STRING")}
 
-    def run(self, ctx: Context, text: str, find: str, replace: str) -> str:
-        return text.replace(find, replace) if find else text
+    def run(self, ctx: Context, string: str, find: str, replace: str) -> str:
+        return string.replace(find, replace) if find else string
 
 
 class ToString(Node):

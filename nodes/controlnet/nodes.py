@@ -96,7 +96,7 @@ class ControlNetApply(Node):
     """Deprecated single-conditioning form of Apply ControlNet (kept so old workflows run)."""
 
     category = "conditioning/controlnet"
-    display_name = "Apply ControlNet (old)"
+    display_name = "Apply ControlNet (DEPRECATED)"
     deprecated = True
     inputs = {
         "conditioning": In(CONDITIONING),

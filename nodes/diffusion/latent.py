@@ -12,8 +12,7 @@ if TYPE_CHECKING:
     import torch
 
 MAX_RESOLUTION = 16384
-# ComfyUI's latent geometry, used only when no VAE says otherwise (the sampler then re-makes the empty latent
-# on its model's own grid, see sample._prepare_latent).
+# ComfyUI's latent geometry, for an empty latent until a sampler or VAE re-makes it on its own grid (on_grid).
 DEFAULT_CHANNELS, DEFAULT_FACTOR = 4, 8
 
 
@@ -34,29 +33,38 @@ def crop_to_factor(pixels: torch.Tensor, factor: int) -> torch.Tensor:
 
 
 class EmptyLatentImage(Node):
-    """A batch of empty latents for text-to-image; sized by the VAE's downsample factor."""
+    """A batch of empty latents for text-to-image, with ComfyUI's inputs (width, height, batch_size).
+
+    The latent records the pixel size it stands for ("empty"), so the sampler (and VAE Decode) re-make it
+    on their own model's grid: a VAE that downsamples 4x (the shipped model) gets 16x16 latents for 64x64
+    pixels, as ComfyUI's fixed factor of 8 would not.
+    """
 
     category = "latent"
+    display_name = "Empty Latent Image"
     inputs = {
         "width": In.int(512, min=16, max=MAX_RESOLUTION, step=8),
         "height": In.int(512, min=16, max=MAX_RESOLUTION, step=8),
         "batch_size": In.int(1, min=1, max=4096),
-        "vae": In(VAE, optional=True, tooltip="gives the exact latent grid; without it the sampler sizes "
-                                              "the empty latent for its model"),
     }
     outputs = {"LATENT": Out(LATENT)}
 
-    def run(self, ctx: Context, width: int, height: int, batch_size: int, vae: Any = None) -> tuple[dict[str, Any]]:
+    def run(self, ctx: Context, width: int, height: int, batch_size: int) -> tuple[dict[str, Any]]:
         import torch
 
-        if vae is not None:
-            vae = check_vae(vae)
-            factor = vae.factor
-            if width % factor or height % factor:
-                raise NodeError("width", f"{width}x{height} is not a multiple of the VAE's factor {factor}")
-            return ({"samples": torch.zeros(batch_size, vae.channels, height // factor, width // factor)},)
         samples = torch.zeros(batch_size, DEFAULT_CHANNELS, height // DEFAULT_FACTOR, width // DEFAULT_FACTOR)
         return ({"samples": samples, "empty": (height, width)},)
+
+
+def on_grid(latent: dict[str, Any], channels: int, factor: int) -> torch.Tensor:
+    """The latent's samples; an untouched empty latent re-made on a model's grid (channels, 1/factor size)."""
+    import torch
+
+    samples = latent["samples"]
+    if "empty" in latent and not samples.any():
+        height, width = latent["empty"]
+        samples = torch.zeros(samples.shape[0], channels, height // factor, width // factor)
+    return samples
 
 
 class VAEDecode(Node):
@@ -68,8 +76,8 @@ class VAEDecode(Node):
     outputs = {"IMAGE": Out(IMAGE)}
 
     def run(self, ctx: Context, samples: Any, vae: Any) -> tuple[torch.Tensor]:
-        latent = require_latent("samples", samples)["samples"]
         vae = check_vae(vae)
+        latent = on_grid(require_latent("samples", samples), vae.channels, vae.factor)
         if latent.shape[1] != vae.channels:
             raise NodeError("samples", f"latent has {latent.shape[1]} channels but this VAE decodes "
                                        f"{vae.channels}; was it made by another model?")

@@ -130,8 +130,8 @@ class CheckpointLoaderSimple(Node):
 class DiffusersLoader(Node):
     """Load a diffusers pipeline folder from models/diffusers (ComfyUI's DiffusersLoader)."""
 
-    category = "advanced/loaders"
-    display_name = "Load Diffusers Folder"
+    category = "advanced/loaders/deprecated"
+    display_name = "Load Diffusers Model (DEPRECATED)"
     inputs = {"model_path": In.choice(model_choices("diffusers"))}
     outputs = {"MODEL": Out(MODEL), "CLIP": Out(CLIP), "VAE": Out(VAE)}
 

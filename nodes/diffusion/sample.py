@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
-
 from ..types import CONDITIONING, LATENT, MODEL, require_conditioning, require_latent
+from .latent import on_grid
 from .schedulers import SAMPLER_NAMES, SCHEDULER_NAMES, build_scheduler, compatibility_problem
 
 if TYPE_CHECKING:
@@ -31,17 +31,10 @@ def _prompts(name: str, conditioning: Any) -> list[denoise.Prompt]:
 
 
 def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tensor:
-    """The latent to sample, checked against the UNet; an empty latent made without a VAE is re-made on the
-    model's own latent grid (its size then comes from the VAE's downsample factor, not a fixed 8)."""
-
-    import torch
-
-    samples = latent["samples"]
+    """The latent to sample, checked against the UNet; an empty latent is re-made on the model's own latent
+    grid (its size comes from the VAE's downsample factor, not ComfyUI's fixed 8)."""
     channels, levels = int(unet.config.in_channels), 2 ** (len(unet.config.block_out_channels) - 1)
-    if "empty" in latent and not samples.any():
-        height, width = latent["empty"]
-        samples = torch.zeros(samples.shape[0], channels, height // model.latent_factor,
-                              width // model.latent_factor)
+    samples = on_grid(latent, channels, model.latent_factor)
     if samples.shape[1] != channels:
         raise NodeError("latent_image", f"latent has {samples.shape[1]} channels but the model takes {channels}; "
                                         "was it made by another model's VAE?")
@@ -78,6 +71,7 @@ def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, s
     guide = denoise.Guidance(pos, neg, cfg)
 
     last_preview = [0.0]
+    drawn = ctx.preview_method != "none"  # nobody asked for previews: draw none
 
     def on_step(i: int, total: int, x0: torch.Tensor) -> None:
         # Previews are throttled (a person sees ~5 a second) so they cost nothing next to sampling.
@@ -85,7 +79,7 @@ def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, s
 
         now = time.monotonic()
         preview = None
-        if i in (1, total) or now - last_preview[0] >= PREVIEW_INTERVAL:
+        if drawn and (i in (1, total) or now - last_preview[0] >= PREVIEW_INTERVAL):
             preview, last_preview[0] = latent_preview(x0, model.latent_factor), now
         ctx.progress(i, total, preview=preview)
 
@@ -151,6 +145,7 @@ class KSamplerAdvanced(Node):
     """KSampler with control over which steps run, whether noise is added, and leftover noise."""
 
     category = "sampling"
+    display_name = "KSampler (Advanced)"
     inputs = {
         "model": In(MODEL),
         "add_noise": In.choice(["enable", "disable"], default="enable"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph import Context, In, Node, Out
 
 if TYPE_CHECKING:
     import torch
@@ -14,6 +14,7 @@ class EmptyImage(Node):
     """A batch of images filled with one colour (given as 0xRRGGBB)."""
 
     category = "image"
+    display_name = "Empty Image"
     inputs = {
         "width": In.int(64, min=1, max=8192, step=1),
         "height": In.int(64, min=1, max=8192, step=1),
@@ -33,6 +34,7 @@ class ImageInvert(Node):
     """1 - pixel value."""
 
     category = "image"
+    display_name = "Invert Image Colors"
     inputs = {"image": In("IMAGE")}
     outputs = {"IMAGE": Out("IMAGE")}
 
@@ -40,20 +42,4 @@ class ImageInvert(Node):
         return 1.0 - image
 
 
-class ImageBlend(Node):
-    """Mix two images of the same size: (1 - factor) * a + factor * b."""
-
-    category = "image"
-    inputs = {"image_a": In("IMAGE"), "image_b": In("IMAGE"), "factor": In.float(0.5, min=0.0, max=1.0)}
-    outputs = {"IMAGE": Out("IMAGE")}
-
-    def run(self, ctx: Context, image_a: torch.Tensor, image_b: torch.Tensor, factor: float) -> torch.Tensor:
-        import torch
-
-        if image_a.shape[1:] != image_b.shape[1:]:
-            raise NodeError("image_b", f"expected size {tuple(image_a.shape[1:3])} like image_a, "
-                                       f"got {tuple(image_b.shape[1:3])}")
-        return torch.lerp(image_a, image_b, factor)
-
-
-NODES = [EmptyImage, ImageInvert, ImageBlend]
+NODES = [EmptyImage, ImageInvert]

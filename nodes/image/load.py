@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out, Services
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+ANNOTATED = re.compile(r"^(?P<name>.+) \[(?P<kind>input|output|temp)\]$")
 
 
 def input_images(services: Services) -> list[str]:
@@ -21,8 +23,12 @@ def input_images(services: Services) -> list[str]:
 
 
 def _path(files: Folders, name: str) -> Any:
+    """The file a widget value names: "a.png" or "sub/a.png" in input/, or ComfyUI's annotated form
+    "sub/a.png [output]" (its mask editor saves "clipspace/... [input]") in the folder it names."""
+    annotated = ANNOTATED.match(name)
+    kind = annotated["kind"] if annotated else "input"
     try:
-        return files.resolve("input", name)
+        return files.resolve(kind, annotated["name"] if annotated else name)
     except UnsafePath as exc:
         raise NodeError("image", str(exc)) from exc
 
@@ -31,6 +37,7 @@ class LoadImage(Node):
     """Load an image from the input folder; transparent pixels become the mask."""
 
     category = "image"
+    display_name = "Load Image"
     inputs = {"image": In.choice(input_images, extra={"image_upload": True})}
     outputs = {"IMAGE": Out("IMAGE"), "MASK": Out("MASK")}
 

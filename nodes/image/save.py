@@ -49,6 +49,7 @@ class SaveImage(Node):
     """Save images to the output folder as PNG, with the prompt and workflow embedded."""
 
     category = "image"
+    display_name = "Save Image"
     output_node = True
     inputs = {"images": In("IMAGE"), "filename_prefix": In.string("nodegraph")}
     hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}
@@ -64,6 +65,7 @@ class PreviewImage(Node):
     """Show images on the node without keeping them (written to the temp folder)."""
 
     category = "image"
+    display_name = "Preview Image"
     output_node = True
     inputs = {"images": In("IMAGE")}
     hidden = {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}

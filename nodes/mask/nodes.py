@@ -48,6 +48,7 @@ class InvertMask(Node):
     """1 - mask."""
 
     category = "mask"
+    display_name = "Invert Mask"
     inputs = {"mask": In(MASK)}
     outputs = {"MASK": Out(MASK)}
 
@@ -59,6 +60,7 @@ class GrowMask(Node):
     """Grow (positive) or shrink (negative) a mask by a number of pixels."""
 
     category = "mask"
+    display_name = "Grow Mask"
     inputs = {
         "mask": In(MASK),
         "expand": In.int(0, min=-MAX_RESOLUTION, max=MAX_RESOLUTION, step=1),
@@ -76,6 +78,7 @@ class FeatherMask(Node):
     """Fade a mask to zero towards its edges."""
 
     category = "mask"
+    display_name = "Feather Mask"
     inputs = {
         "mask": In(MASK),
         "left": In.int(0, min=0, max=MAX_RESOLUTION, step=1),
@@ -95,6 +98,7 @@ class SolidMask(Node):
     """A mask of one value."""
 
     category = "mask"
+    display_name = "Create Solid Mask"
     inputs = {
         "value": In.float(1.0, min=0.0, max=1.0, step=0.01),
         "width": In.int(512, min=1, max=MAX_RESOLUTION, step=1),
@@ -122,6 +126,7 @@ class MaskComposite(Node):
     """Combine a source mask into a destination mask at (x, y); e.g. a rectangle from two solid masks."""
 
     category = "mask"
+    display_name = "Combine Masks"
     inputs = {
         "destination": In(MASK),
         "source": In(MASK),

@@ -38,6 +38,7 @@ class ConditioningAverage(Node):
     """Blend two prompts: conditioning_to x strength + conditioning_from x (1 - strength)."""
 
     category = "conditioning"
+    display_name = "Conditioning (Average)"
     inputs = {"conditioning_to": In(CONDITIONING), "conditioning_from": In(CONDITIONING),
               "conditioning_to_strength": In.float(1.0, min=0.0, max=1.0, step=0.01)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
@@ -64,6 +65,7 @@ class ConditioningConcat(Node):
     """Append conditioning_from's tokens to conditioning_to's (a prompt longer than the encoder's window)."""
 
     category = "conditioning"
+    display_name = "Conditioning (Concat)"
     inputs = {"conditioning_to": In(CONDITIONING), "conditioning_from": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
@@ -83,6 +85,7 @@ class ConditioningZeroOut(Node):
     """The same conditioning with every embedding (and pooled output) set to zero."""
 
     category = "advanced/conditioning"
+    display_name = "Conditioning Zero Out"
     inputs = {"conditioning": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 
@@ -102,6 +105,7 @@ class ConditioningCombine(Node):
     """Both conditionings at once: the sampler predicts with each prompt and averages the predictions."""
 
     category = "conditioning"
+    display_name = "Conditioning (Combine)"
     inputs = {"conditioning_1": In(CONDITIONING), "conditioning_2": In(CONDITIONING)}
     outputs = {"CONDITIONING": Out(CONDITIONING)}
 

@@ -159,6 +159,12 @@ async def test_ui_workflow_is_converted_on_the_server(server):
     assert "NoSuchNode" in body["error"]["details"]
     assert body["node_errors"]["1"]["class_type"] == "NoSuchNode"
     assert "unknown node type 'NoSuchNode'" in body["node_errors"]["1"]["errors"][0]["message"]
+    both = {**workflow, "nodes": [{**workflow["nodes"][0], "type": "NoSuchNode"},
+                                  {**workflow["nodes"][1], "type": "NorThisOne"}]}
+    status, body = await server.post("/prompt", {"prompt": both})
+    assert status == 400 and "NoSuchNode" in body["error"]["details"] and "NorThisOne" in body["error"]["details"]
+    assert {i: e["class_type"] for i, e in body["node_errors"].items()} == {"1": "NoSuchNode", "2": "NorThisOne"}
+    assert "unknown node type 'NorThisOne'" in body["node_errors"]["2"]["errors"][0]["message"]
 
 
 async def test_every_route_is_also_under_api(server):

@@ -157,8 +157,9 @@ async def test_preview_frames_use_comfyui_headers(server):
     feature = next(m for m in rich.messages if isinstance(m, dict) and m["type"] == "feature_flags")
     assert feature["data"]["supports_preview_metadata"] is True
     assert feature["data"]["max_upload_size"] == server.config.max_upload_mb * 2**20
-    one = await server.submit(chain("p1", steps=2, preview=True), plain)
-    two = await server.submit(chain("p2", value=1, steps=2, preview=True), rich)
+    asked = {"extra_data": {"preview_method": "auto"}}  # previews are off unless a prompt asks
+    one = await server.submit(chain("p1", steps=2, preview=True), plain, **asked)
+    two = await server.submit(chain("p2", value=1, steps=2, preview=True), rich, **asked)
     await plain.done(one)
     await rich.done(two)
     frames = [m for m in plain.messages if isinstance(m, bytes)]

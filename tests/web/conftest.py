@@ -5,67 +5,21 @@ Browser tests skip, naming what is missing, when /usr/bin/chromium or Python's p
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import sys
-import threading
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nodegraph.config import Config
-
-REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout these tests belong to
+from web_server import REPO_ROOT, LiveServer, serve_in_thread
 
 CHROMIUM = Path(os.environ.get("NODEGRAPH_CHROMIUM", "/usr/bin/chromium"))
 FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    config: Config
-    workflows: Path
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
-            body = response.read()
-            return json.loads(body) if "json" in response.headers.get("Content-Type", "") else body
-
-
-def _serve(config: Config, workflows: Path, ready: threading.Event, box: dict[str, Any]) -> None:
-    from aiohttp import web
-
-    from nodegraph.server import create_app
-
-    async def main() -> None:
-        app = create_app(config, web_root=REPO_ROOT / "web", workflows_dir=workflows)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        box["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        box["stop"] = asyncio.Event()
-        ready.set()
-        await box["stop"].wait()
-        await runner.cleanup()
-
-    loop = asyncio.new_event_loop()
-    box["loop"] = loop
-    try:
-        loop.run_until_complete(main())
-    except Exception as exc:  # noqa: BLE001 - reported to the waiting fixture, which fails the test with it
-        box["error"] = exc
-        ready.set()
-    finally:
-        loop.close()
 
 
 def tiny_models(root: Path) -> Path | None:
@@ -100,16 +54,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         tiny = tiny_models(tmp_path_factory.mktemp("web-models"))
         models = (tiny,) if tiny else ()
     config = Config(base_dir=base, history_limit=200, nodes_dirs=(FIXTURES,), models_dirs=models)
-    box: dict[str, Any] = {}
-    ready = threading.Event()
-    thread = threading.Thread(target=_serve, args=(config, REPO_ROOT / "workflows", ready, box), daemon=True)
-    thread.start()
-    assert ready.wait(60), "the server did not start within 60 s"
-    if "error" in box:
-        raise box["error"]
-    yield LiveServer(box["url"], config, REPO_ROOT / "workflows")
-    box["loop"].call_soon_threadsafe(box["stop"].set)
-    thread.join(30)
+    yield from serve_in_thread(config, REPO_ROOT / "web")
 
 
 @pytest.fixture(scope="session")

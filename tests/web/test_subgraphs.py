@@ -137,8 +137,8 @@ def test_open_a_subgraph_edit_inside_close_and_run(page: Any, live_server: Any) 
     assert sorted(shown) == [
         [-20, "Subgraph outputs", ["IMAGE"], []],
         [-10, "Subgraph inputs", [], ["color"]],
-        [5, "EmptyImage", ["width", "height", "batch_size", "color"], ["IMAGE"]],
-        [6, "ImageInvert", ["image"], ["IMAGE"]],
+        [5, "Empty Image", ["width", "height", "batch_size", "color"], ["IMAGE"]],  # ComfyUI's display names
+        [6, "Invert Image Colors", ["image"], ["IMAGE"]],
     ]
     assert page.locator("#breadcrumb").is_visible()
     assert page.locator("#breadcrumb").inner_text().replace("\n", " ").split() == ["Workflow", "›", "Solid", "colour"]

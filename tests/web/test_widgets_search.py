@@ -26,10 +26,10 @@ def test_number_slider_toggle_combo_and_text(page: Any, live_server: Any) -> Non
     assert widget_value(page, math, "operation") == "modulo"
 
     blend = add_node(page, "image blend", (420, 140))
-    left = widget_point(page, blend, "factor", "left")
-    right = widget_point(page, blend, "factor", "right")
-    drag(page, widget_point(page, blend, "factor"), (left[0] + (right[0] - left[0]) * 0.25 + 8, left[1]))
-    assert 0.1 < widget_value(page, blend, "factor") < 0.4
+    left = widget_point(page, blend, "blend_factor", "left")
+    right = widget_point(page, blend, "blend_factor", "right")
+    drag(page, widget_point(page, blend, "blend_factor"), (left[0] + (right[0] - left[0]) * 0.25 + 8, left[1]))
+    assert 0.1 < widget_value(page, blend, "blend_factor") < 0.4
 
     flag = add_node(page, "primitive boolean", (60, 420))
     page.mouse.click(*widget_point(page, flag, "value"))
@@ -101,5 +101,5 @@ def test_search_by_name_category_and_type_and_category_menu(page: Any, live_serv
     assert "SaveImage" not in _search(page, "out:IMAGE")
     page.click("#menu-add")
     page.locator(".menu-item", has_text="image").first.hover()
-    page.locator(".menu-item", has_text="ImageBlend").click()
-    assert page.evaluate("[...app.graph.nodes.values()].map((n) => n.type)") == ["ImageBlend"]
+    page.locator(".menu-item", has_text="Invert Image Colors").click()  # ComfyUI's display name
+    assert page.evaluate("[...app.graph.nodes.values()].map((n) => n.type)") == ["ImageInvert"]

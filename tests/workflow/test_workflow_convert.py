@@ -201,6 +201,20 @@ def test_unknown_type_inside_a_subgraph_names_the_flattened_id(registry):
         ui_to_api(workflow, registry)
 
 
+def test_every_unknown_type_is_reported_at_once(registry):
+    workflow = load_fixture("subgraph_v1.json")
+    workflow["definitions"]["subgraphs"][1]["nodes"][0]["type"] = "Nope"
+    top = next(n for n in workflow["nodes"] if n["type"] not in {s["id"] for s in workflow["definitions"]["subgraphs"]})
+    top["type"] = "AlsoMissing"
+    with pytest.raises(WorkflowError) as caught:
+        ui_to_api(workflow, registry)
+    message = str(caught.value)
+    assert message.startswith("2 nodes use types no loaded plugin provides")
+    assert "unknown node type 'Nope'" in message and "unknown node type 'AlsoMissing'" in message
+    assert sorted(node_type for _, node_type, _ in caught.value.nodes) == ["AlsoMissing", "Nope"]
+    assert {node_id for node_id, _, _ in caught.value.nodes} == {"10:5:1", str(top["id"])}
+
+
 def test_unknown_types_that_are_muted_or_bypassed_do_not_matter(registry):
     workflow = load_fixture("bypass_mute_reroute_v04.json")
     for node in workflow["nodes"]:

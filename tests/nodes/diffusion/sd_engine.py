@@ -37,13 +37,13 @@ class Engine:
         self.registry.bind(self.services)  # tests share one registry between engines of several model folders
         return validate(prompt, self.registry, None)
 
-    def run(self, prompt: dict[str, Any], fresh: bool = True) -> RunResult:
+    def run(self, prompt: dict[str, Any], fresh: bool = True, extra_data: dict[str, Any] | None = None) -> RunResult:
         checked = self.check(prompt)
         assert checked.ok, checked.body()
         if fresh:  # a new executor: nothing cached, so every node really runs again
             self.executor = Executor(self.registry, None, self.services, Context)
         self.events = []
-        return self.executor.run(checked.prompt, list(checked.prompt), sink=self.sink)
+        return self.executor.run(checked.prompt, list(checked.prompt), sink=self.sink, extra_data=extra_data)
 
     def progress(self, node: str) -> list[Any]:
         return [e for e in self.events if e.type == "progress" and e.node == node]

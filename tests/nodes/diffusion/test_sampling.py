@@ -58,6 +58,12 @@ def test_progress_per_step_with_previews(engine, graphs):
     assert previews[0].tobytes() != previews[-1].tobytes()
 
 
+def test_no_previews_are_drawn_for_a_run_that_asked_for_none(engine, graphs):
+    engine.run(graphs.txt2img("tiny-sd", TEXT, seed=1, steps=3), extra_data={"preview_method": "none"})
+    events = engine.progress("3")
+    assert [(e.value, e.preview) for e in events] == [(1, None), (2, None), (3, None)]
+
+
 def test_interrupt_stops_within_one_step(engine, graphs):
     def on_event(event):
         if event.type == "progress" and event.value == 1:

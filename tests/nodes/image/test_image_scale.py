@@ -81,7 +81,7 @@ HIRES = {
     "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["4", 1], "text":
                                                      "a large red circle in the center on a white background"}},
     "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["4", 1], "text": ""}},
-    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "vae": ["4", 2]}},
+    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
     "3": {"class_type": "KSampler", "inputs": {"model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0],
                                                "latent_image": ["5", 0], "seed": 42, "steps": 20, "cfg": 3.0,
                                                "sampler_name": "ddim", "scheduler": "simple", "denoise": 1.0}},
