@@ -55,7 +55,8 @@ async def _close_sockets(app: web.Application) -> None:
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     state = app[STATE]
     loop = asyncio.get_running_loop()
-    state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit)
+    state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit,
+                           state.config.max_queue_db_mb)
     if state.store.recovered:
         log.warning("re-queued %d prompt(s) that were running when the server stopped",
                     len(state.store.recovered))

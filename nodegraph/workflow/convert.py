@@ -12,21 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Iterator
+
+from ..core.limits import Limits
 from ..core.prompt import is_link
 from ..core.registry import Registry
 from ..core.schema import NodeSpec
+from .budget import check_size
 from .errors import WorkflowError
-from .resolve import PRIMITIVE, REROUTE, Literal, Resolver, Scope, Source, proxy_widgets
+from .resolve import FRONTEND_ONLY, Literal, Resolver, Scope, Source, proxy_widgets
 from .ui_model import MODE_BYPASS, MODE_NEVER, UINode, parse_workflow
 from .widgets import values_by_name, widget_order, wrap_literal
 
-NOTES = frozenset({"Note", "MarkdownNote"})
-FRONTEND_ONLY = NOTES | {REROUTE, PRIMITIVE}
 
-
-def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[str, Any]]:
-    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read."""
+def ui_to_api(workflow: dict[str, Any], registry: Registry, limits: Limits | None = None) -> dict[str, dict[str, Any]]:
+    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read,
+    and InputRefused, before converting anything, when it flattens past the node or nesting limit."""
     parsed = parse_workflow(workflow)
+    check_size(parsed, limits or Limits())
     resolver = Resolver(parsed.subgraphs)
     prompt: dict[str, dict[str, Any]] = {}
     _emit(Scope(parsed.graph), resolver, registry, prompt)
@@ -34,11 +37,19 @@ def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[st
     return prompt
 
 
-def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]],
-          shown: dict[str, dict[str, Any]] | None = None) -> None:
-    """Add the scope's executable nodes to `prompt`; `shown` holds widget values instances show for them."""
-    shown = {} if shown is None else shown
-    for node in scope.graph.nodes.values():
+def _emit(top: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]]) -> None:
+    """Add the executable nodes to `prompt`, in file order, each subgraph instance's inner nodes at its place.
+
+    A stack of (scope, nodes still to visit) stands in for recursion into instances.
+    """
+    shown: dict[str, dict[str, Any]] = {}  # widget values instances show for inner nodes, by execution id
+    stack: list[tuple[Scope, Iterator[UINode]]] = [(top, iter(top.graph.nodes.values()))]
+    while stack:
+        scope, pending = stack[-1]
+        node = next(pending, None)
+        if node is None:
+            stack.pop()
+            continue
         if node.mode in (MODE_NEVER, MODE_BYPASS) or node.type in FRONTEND_ONLY:
             continue
         if node.type in resolver.subgraphs:
@@ -46,7 +57,7 @@ def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str
             for node_id, widget, value in proxy_widgets(node) or []:
                 if node_id != "-1":
                     shown.setdefault(inner.exec_id(node_id), {})[widget] = value
-            _emit(inner, resolver, registry, prompt, shown)
+            stack.append((inner, iter(inner.graph.nodes.values())))
             continue
         spec = registry.get(node.type)
         if spec is None:
