@@ -130,9 +130,14 @@ def _report_plugin_failures(engine: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .core.errors import NodeGraphError
     from .server.main import serve
 
-    serve(_config(args, listen=args.listen, port=args.port, token=args.token))
+    try:
+        serve(_config(args, listen=args.listen, port=args.port, token=args.token))
+    except NodeGraphError as exc:  # e.g. a queue database that cannot be opened: the message names it
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -72,7 +72,8 @@ def _connect(path: Path, schema: str, max_mb: int) -> sqlite3.Connection:
         db.executescript(schema)
         verdict = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
         if verdict != ["ok"]:
-            raise sqlite3.DatabaseError(f"database disk image is malformed: {'; '.join(verdict[:3])}")
+            found = "; ".join(" ".join(str(line).split()) for line in verdict[:3])
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {found}")
         if max_mb > 0:
             page = db.execute("PRAGMA page_size").fetchone()[0]
             db.execute(f"PRAGMA max_page_count = {max(1, max_mb * 2**20 // page)}")
@@ -89,6 +90,10 @@ def _sidecar(path: Path, suffix: str) -> Path:
 def _move_aside(path: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    count = 1
+    while target.exists():  # never over an earlier one
+        count += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{count}")
     try:
         os.replace(path, target)
         for suffix in ("-wal", "-shm"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from ..runtime.files import Folders, InvalidName, UnsafePath, write_atomic
@@ -86,7 +87,7 @@ async def _form(request: web.Request) -> tuple[str, bytes, Any]:
         form = await request.post()
     except web.HTTPException:
         raise
-    except (ValueError, AssertionError, LookupError, UnicodeError, TypeError) as exc:
+    except (ValueError, AssertionError, LookupError, UnicodeError, TypeError, HttpProcessingError) as exc:
         fail(400, "invalid_request", "The body is not a readable multipart form", f"{type(exc).__name__}: {exc}")
     field = form.get("image")
     if not isinstance(field, web.FileField):

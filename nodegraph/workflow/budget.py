@@ -77,7 +77,7 @@ def check_size(workflow: UIWorkflow, limits: Limits) -> Size:
             child = next((n for n in pending if n.type not in sizes), None)
             if child is None:
                 size = _size(*parts[uuid], sizes)
-                sizes[uuid] = _checked(size, f"{subgraphs[uuid].name} (with what it holds)", limits, size.depth + 1)
+                sizes[uuid] = _checked(size, f"{subgraphs[uuid].name} with what it holds", limits, size.depth + 1)
                 visiting.discard(uuid)
                 stack.pop()
             elif child.type in visiting:

@@ -61,13 +61,8 @@ class _Reader:
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
-            if path.name != str(path):
-                raise WorkflowError(f"workflow file {path} does not exist") from exc
-            shipped = shipped_workflows()  # a bare name may be a shipped workflow's: `nodegraph run txt2img`
-            if path.stem in shipped and path.suffix in ("", ".json"):
-                return self.from_file(shipped[path.stem])
-            raise WorkflowError(f"workflow file {path} does not exist, and no shipped workflow has that "
-                                f"name; shipped workflows: {', '.join(shipped) or 'none'}") from exc
+            path = _shipped(path, exc)
+            data = path.read_bytes()
         except OSError as exc:
             raise WorkflowError(f"cannot read workflow file {path}: {exc.strerror or exc}") from exc
         if data.startswith(PNG_SIGNATURE):
@@ -115,3 +110,14 @@ class _Reader:
         if prompt is not None and kind(prompt) == "api":
             return Loaded(copy.deepcopy(prompt), None)
         raise WorkflowError(f"{label} carries no workflow (no 'workflow' or 'prompt' text chunk)")
+
+
+def _shipped(path: Path, missing: FileNotFoundError) -> Path:
+    """A bare name that is no file may be a shipped workflow's: `nodegraph run txt2img`."""
+    if path.name != str(path):
+        raise WorkflowError(f"workflow file {path} does not exist") from missing
+    shipped = shipped_workflows()
+    if path.stem in shipped and path.suffix in ("", ".json"):
+        return shipped[path.stem]
+    raise WorkflowError(f"workflow file {path} does not exist, and no shipped workflow has that "
+                        f"name; shipped workflows: {', '.join(shipped) or 'none'}") from missing
