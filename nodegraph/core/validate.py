@@ -145,6 +145,15 @@ def _coerce_one(kind: str, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def _echo(value: Any, limits: Limits) -> Any:
+    """`value` as errors show it back, or None when it is too deep, not finite or not text."""
+    try:
+        check_json(value, limits)
+    except InputRefused:
+        return None
+    return value
+
+
 def _short(value: Any) -> str:
     try:
         text = repr(value)
@@ -181,7 +190,7 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
                           **info, received_type=produced)]
         return []
     if isinstance(value, list):
-        info["received_value"] = value
+        info["received_value"] = _echo(value, limits)
         if len(value) == 2:
             return [error("bad_linked_input", f"Input '{name}' is not a valid link",
                           "a link is [node_id_string, output_index]", **info)]
