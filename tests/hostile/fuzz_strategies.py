@@ -51,7 +51,8 @@ VALUES = st.one_of(
                                                                                       max_size=4), max_leaves=12),
     DEEP,
 )
-NODE_IDS = st.one_of(st.integers(0, 12).map(str), st.text(max_size=5), st.sampled_from(["-10", "-20", "1:2", "x" * 300]))
+NODE_IDS = st.one_of(st.integers(0, 12).map(str), st.text(max_size=5),
+                     st.sampled_from(["-10", "-20", "1:2", "x" * 300]))
 
 
 SLOTS = st.one_of(st.sampled_from([float("nan"), float("inf"), 0.5, 2**70, -1, 1.0, 7, "0", None]), st.integers(-2, 4),
@@ -136,6 +137,13 @@ def ui_workflows(draw: st.DrawFn, registry: Registry) -> Any:
         workflow["definitions"] = {"subgraphs": [{"id": uuid, "name": uuid, **draw(ui_graphs(types, True))}
                                                  for uuid in uuids]}
     return workflow
+
+
+TEXTS = st.one_of(
+    st.text(max_size=60), st.binary(max_size=60),
+    VALUES.map(json.dumps),  # NaN and Infinity written as bare words, as Python does
+    st.builds(lambda head, value: head + json.dumps(value), st.sampled_from(["", "{", "[", '{"nodes": ']), VALUES),
+)
 
 
 def _paths(value: Any) -> Iterator[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from fuzz_strategies import VALUES, api_prompts, fuzz_settings, mutated, ui_workflows, workflow_files
+from fuzz_strategies import TEXTS, VALUES, api_prompts, fuzz_settings, mutated, ui_workflows, workflow_files
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -72,13 +72,6 @@ def test_conversion_answers_every_ui_workflow(registry, data):
 @given(data=st.data())
 def test_conversion_answers_mutated_real_workflows(registry, data):
     convert_and_validate(data.draw(mutated(workflow_files())), registry)
-
-
-TEXTS = st.one_of(
-    st.text(max_size=60), st.binary(max_size=60),
-    VALUES.map(json.dumps),  # NaN and Infinity written as bare words, as Python does
-    st.builds(lambda head, value: head + json.dumps(value), st.sampled_from(["", "{", "[", '{"nodes": ']), VALUES),
-)
 
 
 @fuzz_settings(300)

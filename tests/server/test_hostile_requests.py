@@ -18,12 +18,12 @@ OK = json.dumps(chain("ok"))
 RAW_PROMPTS = {
     "JSON 3,000 deep": (deep_json(3_000), 400, "json_too_deep"),
     "JSON 100,000 deep": ('{"prompt": ' + deep_json(100_000) + "}", 400, "json_too_deep"),
-    "number NaN": ('{"prompt": %s, "number": NaN}' % OK, 400, "invalid_json"),
-    "number Infinity": ('{"prompt": %s, "number": Infinity}' % OK, 400, "invalid_json"),
-    "number 1e30": ('{"prompt": %s, "number": 1e30}' % OK, 400, "invalid_prompt"),
-    "number 1e400": ('{"prompt": %s, "number": 1e400}' % OK, 400, "number_not_finite"),
-    "NaN in extra_data": ('{"prompt": %s, "extra_data": {"x": [NaN]}}' % OK, 400, "invalid_json"),
-    "lone surrogate prompt_id": ('{"prompt": %s, "prompt_id": "\\ud800"}' % OK, 400, "invalid_string"),
+    "number NaN": ('{"prompt": ' + OK + ', "number": NaN}', 400, "invalid_json"),
+    "number Infinity": ('{"prompt": ' + OK + ', "number": Infinity}', 400, "invalid_json"),
+    "number 1e30": ('{"prompt": ' + OK + ', "number": 1e30}', 400, "invalid_prompt"),
+    "number 1e400": ('{"prompt": ' + OK + ', "number": 1e400}', 400, "number_not_finite"),
+    "NaN in extra_data": ('{"prompt": ' + OK + ', "extra_data": {"x": [NaN]}}', 400, "invalid_json"),
+    "lone surrogate prompt_id": ('{"prompt": ' + OK + ', "prompt_id": "\\ud800"}', 400, "invalid_string"),
     "link slot NaN": ('{"prompt": {"1": {"class_type": "TestRecord", "inputs": {"value": ["2", NaN], "tag": ""}}}}',
                       400, "invalid_json"),
     "5,000-digit integer": ('{"prompt": {"1": {"class_type": "TestSlow", "inputs": {"value": ' + "9" * 5000
@@ -38,6 +38,13 @@ RAW_PROMPTS = {
     "targets not ids": (json.dumps({"prompt": chain("x"), "partial_execution_targets": [{"a": 1}]}), 400,
                         "invalid_prompt"),
 }
+
+
+def _strict(route: str, text: str) -> None:
+    def bare(word: str) -> None:
+        pytest.fail(f"{route} served a bare {word}: {text[:200]}")
+
+    json.loads(text, parse_constant=bare)
 
 
 def _structured(body: object) -> dict:
@@ -62,7 +69,7 @@ async def test_malformed_prompts_get_structured_errors(server, name):
     # Nothing was queued, and what the queue and history serve is still strict JSON.
     for path in ("/queue", "/history"):
         async with server.session.get(server.url + path) as response:
-            json.loads(await response.text(), parse_constant=lambda c: pytest.fail(f"{path} served {c}"))
+            _strict(path, await response.text())
 
 
 async def test_limit_errors_name_the_setting(server):
@@ -141,7 +148,7 @@ async def test_stored_nan_from_an_older_version_is_never_served(tmp_path, regist
                 async with session.get(url + route) as response:
                     text = await response.text()
                 assert response.status == 200
-                json.loads(text, parse_constant=lambda c: pytest.fail(f"{route} served {c}: {text[:200]}"))
+                _strict(route, text)
     finally:
         await runner.cleanup()
     assert os.path.exists(path)
