@@ -1,6 +1,6 @@
 """Counts how many nodes a UI workflow flattens to and how deeply its subgraphs nest, before any of them
 is converted, so that a small file whose subgraphs multiply (ten instances of a definition holding ten
-instances of the next, nine levels down: a billion nodes) is refused in time linear in the file's size.
+instances of the next, nine levels deep: a hundred million nodes) is refused in time linear in the file's size.
 
 Nodes are counted exactly as the conversion emits them: muted and bypassed nodes and the editor's own
 nodes (reroutes, primitives, notes) add nothing, and a subgraph instance adds what its definition holds.

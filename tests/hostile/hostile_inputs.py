@@ -13,7 +13,7 @@ def _uuid(level: int) -> str:
 
 def exponential_workflow(levels: int = 9, fan: int = 10) -> dict[str, Any]:
     """A UI workflow whose subgraph definitions each hold `fan` instances of the level below: one real node
-    at the bottom, fan**(levels - 1) nodes once flattened (a billion for the defaults) from a 7 KB file."""
+    at the bottom, fan**(levels - 1) nodes once flattened (100 million for the defaults) from a 7 KB file."""
     definitions = []
     for level in range(levels):
         if level == 0:

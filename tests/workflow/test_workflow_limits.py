@@ -14,7 +14,7 @@ from nodegraph.workflow.overrides import apply_overrides
 
 
 def test_exponential_subgraphs_are_refused_before_any_conversion(registry):
-    workflow = exponential_workflow(9, 10)  # a billion nodes once flattened
+    workflow = exponential_workflow(9, 10)  # 100 million nodes once flattened
     assert len(json.dumps(workflow)) < 8_000
     tracemalloc.start()
     try:
