@@ -43,13 +43,14 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (numbers must be finite)")
 
 
-def check(value: Any, limits: Limits, label: str = "the value") -> None:
+def check(value: Any, limits: Limits, label: str = "the value", *, depth_only: bool = False) -> None:
     """Raise InputRefused for the first part of `value` that is too deep, not finite, a huge integer or a
-    string that cannot be encoded; a parsed JSON value or a structure handed in from Python alike."""
-    if _problem(value, limits.max_json_depth, None) is None:
+    string that cannot be encoded (with `depth_only`, only for nesting past the limit); a parsed JSON value
+    or a structure handed in from Python alike."""
+    if _problem(value, limits.max_json_depth, None, depth_only) is None:
         return
     paths: list[tuple[Any, ...]] = []
-    type_, message = _problem(value, limits.max_json_depth, paths)  # type: ignore[misc]
+    type_, message = _problem(value, limits.max_json_depth, paths, depth_only)  # type: ignore[misc]
     path = paths[0] if paths else ()
     where = f"{label} at {format_path(path)}" if path else label
     raise InputRefused(type_, f"{where}: {message}", setting="max_json_depth" if type_ == "json_too_deep"
@@ -78,11 +79,12 @@ def _scalar_problem(item: Any) -> tuple[str, str] | None:
     return None
 
 
-def _problem(value: Any, max_depth: int, paths: list[tuple[Any, ...]] | None) -> tuple[str, str] | None:
+def _problem(value: Any, max_depth: int, paths: list[tuple[Any, ...]] | None,
+             depth_only: bool = False) -> tuple[str, str] | None:
     """The first problem in `value`; with `paths`, its location is appended there (a slower walk, taken
     only once something was found, so the common case builds no path tuples)."""
     if not isinstance(value, (dict, list, tuple)):
-        return _scalar_problem(value)
+        return None if depth_only else _scalar_problem(value)
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 1, ())]
     while stack:
         item, depth, path = stack.pop()
@@ -97,7 +99,7 @@ def _problem(value: Any, max_depth: int, paths: list[tuple[Any, ...]] | None) ->
                     continue
                 else:
                     continue
-            elif kind is str and child.isascii():
+            elif depth_only or (kind is str and child.isascii()):
                 continue
             else:
                 found = _scalar_problem(child)

@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..config import Config, load_config
+from ..core.errors import NodeGraphError
 from ..core.registry import Registry
 from .app import create_app
 from .security import is_loopback
@@ -52,9 +53,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-dir", type=Path, default=None)
     parser.add_argument("--nodes-dir", type=Path, action="append", default=None)
     args = parser.parse_args(argv)
-    config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
-                         nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None)
-    serve(config)
+    try:
+        config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
+                             nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None)
+        serve(config)
+    except NodeGraphError as exc:  # a bad setting, a queue database that cannot be opened: named, one line
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 
 from collections.abc import Iterator
 
+from ..core import safejson
 from ..core.limits import Limits
 from ..core.prompt import is_link
 from ..core.registry import Registry
@@ -28,8 +29,12 @@ from .widgets import values_by_name, widget_order, wrap_literal
 def ui_to_api(workflow: dict[str, Any], registry: Registry, limits: Limits | None = None) -> dict[str, dict[str, Any]]:
     """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read,
     and InputRefused, before converting anything, when it flattens past the node or nesting limit."""
+    limits = limits or Limits()
+    # Nesting past the limit would make even an error message's repr recurse. (NaN, huge numbers and lone
+    # surrogates are left to the parser, which names the field, and to validation, which names the input.)
+    safejson.check(workflow, limits, "the workflow", depth_only=True)
     parsed = parse_workflow(workflow)
-    check_size(parsed, limits or Limits())
+    check_size(parsed, limits)
     resolver = Resolver(parsed.subgraphs)
     prompt: dict[str, dict[str, Any]] = {}
     _emit(Scope(parsed.graph), resolver, registry, prompt)

@@ -94,6 +94,11 @@ def test_python_structures_are_checked_too(registry):
         deep = [deep]
     with pytest.raises(InputRefused, match="max_json_depth"):
         load_workflow({"1": {"class_type": "PrimitiveInt", "inputs": {"value": deep}}}, registry)
+    # Found by the fuzz suite: a deep value where a link id belongs made the error message's repr recurse.
+    workflow = {"nodes": [{"id": 1, "type": "ShowText", "inputs": [{"name": "text", "type": "STRING",
+                                                                       "link": deep}]}], "links": [deep]}
+    with pytest.raises(InputRefused, match="max_json_depth"):
+        ui_to_api(workflow, registry)
 
 
 def test_override_values_are_read_strictly(registry):
