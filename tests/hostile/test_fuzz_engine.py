@@ -55,26 +55,26 @@ def convert_and_validate(workflow: Any, registry: Any) -> None:
     check_validated(validate(prompt, registry), prompt)
 
 
-@fuzz_settings(400)
+@fuzz_settings(300)
 @given(data=st.data())
 def test_validation_answers_every_prompt(registry, data):
     prompt = data.draw(api_prompts(registry))
     check_validated(validate(prompt, registry), prompt)
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_conversion_answers_every_ui_workflow(registry, data):
     convert_and_validate(data.draw(ui_workflows(registry)), registry)
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_conversion_answers_mutated_real_workflows(registry, data):
     convert_and_validate(data.draw(mutated(workflow_files())), registry)
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_loader_answers_any_text_or_bytes(registry, data):
     source = data.draw(TEXTS | api_prompts(registry).map(json.dumps) | ui_workflows(registry).map(json.dumps))

@@ -147,7 +147,7 @@ def other_requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, s
         "Content-Type": "multipart/form-data; boundary=xx"}
 
 
-@fuzz_settings(250)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_prompt_routes_answer_every_body(server, registry, data):
     body = data.draw(submissions(registry))
@@ -155,7 +155,7 @@ def test_prompt_routes_answer_every_body(server, registry, data):
                          {"Content-Type": "application/json"}), body[:200])
 
 
-@fuzz_settings(250)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_other_routes_answer_every_request(server, data):
     method, path, body, headers = data.draw(other_requests())
