@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -45,9 +46,11 @@ def chain(length: int, start: int, tag: str) -> dict[str, Any]:
 
 
 def launch(base: Path) -> tuple[subprocess.Popen, str]:
+    # The 10,000-node chain plus its output node is one over the default max_prompt_nodes.
+    env = {**os.environ, "NODEGRAPH_MAX_PROMPT_NODES": "100000"}
     process = subprocess.Popen([sys.executable, "-m", "nodegraph.server.main", "--listen", "127.0.0.1",
                                 "--port", "0", "--base-dir", str(base), "--nodes-dir", str(FIXTURES)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert process.stdout is not None
     for line in process.stdout:
         found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)

@@ -8,9 +8,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import Config, load_config
+from .config import Config, ConfigError, load_config
+from .core.limits import Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+LIMIT_HELP = {
+    "max_prompt_nodes": "nodes a prompt may have after UI conversion and node expansion",
+    "max_json_depth": "nesting depth of objects and arrays in any JSON read",
+    "max_subgraph_depth": "how deep subgraph instances may nest",
+    "max_json_mb": "size of a JSON request body (server)",
+    "max_preview_pixels": "pixels /view decodes to re-encode a preview (server)",
+}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +34,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="offload models beyond this many GB of accelerator memory")
     parser.add_argument("--threads", default=None, type=int, metavar="N",
                         help="CPU threads for torch (default: half the CPUs, at least 1)")
+    defaults = Limits()
+    for name in Limits.names():
+        parser.add_argument("--" + name.replace("_", "-"), default=None, type=int, metavar="N",
+                            help=f"limit: {LIMIT_HELP[name]} (default {getattr(defaults, name):,})")
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
+    limits = {name: getattr(args, name) for name in Limits.names()}
     return load_config(args.config, nodes_dirs=args.nodes_dir, models_dirs=args.models_dir,
                        base_dir=args.base_dir, device=args.device, vram_budget_gb=args.vram_budget,
-                       threads=args.threads, **extra)
+                       threads=args.threads, **limits, **extra)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -52,9 +66,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     prompt: dict[str, Any] | None = None
     try:
         prompt, ui_workflow = engine.load(args.workflow, _overrides(args.set))
-        bar = ProgressBar({k: v["class_type"] for k, v in prompt.items()}, not args.quiet)
+        checked = engine.validate(prompt).whole()  # every output runs, or none
+        if not checked.ok:
+            raise PromptError(checked.body())
+        bar = ProgressBar({k: v["class_type"] for k, v in checked.prompt.items()}, not args.quiet)
         try:
-            result = engine.run_prompt(prompt, ui_workflow, sink=bar)
+            result = engine.run_checked(checked, ui_workflow, sink=bar)
         finally:
             bar.close()
     except PromptError as exc:
@@ -85,7 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except NodeGraphError as exc:
         print(f"nodegraph: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    checked = engine.validate(prompt)
+    checked = engine.validate(prompt).whole()
     if not checked.ok:
         print(validation_text(checked.body(), prompt), file=sys.stderr)
         return EXIT_FAILED
@@ -113,6 +130,7 @@ def _report_plugin_failures(engine: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .core.errors import NodeGraphError
     from .resources import MissingResource
     from .server.main import serve
 
@@ -120,7 +138,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config = _config(args, listen=args.listen, port=args.port, token=args.token, front_end=args.front_end,
                          preview_method=args.preview_method)
         serve(config)
-    except (MissingResource, ValueError) as exc:
+    # A queue database that cannot be opened, a missing front-end package, a bad setting: the message says
+    # which.
+    except (NodeGraphError, MissingResource, ValueError) as exc:
         print(f"nodegraph: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
@@ -201,7 +221,38 @@ def main(argv: list[str] | None = None) -> int:
         args.rest = unknown + args.rest
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("nodegraph: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug, or a fault nothing names: one line for the user, the rest in a log
+        print(f"nodegraph: unexpected {type(exc).__name__}: {_first_line(exc)} ({_crash_log(exc)})",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else "no message"
+
+
+def _crash_log(exc: BaseException) -> str:
+    """Where the full traceback went: a new file in the temporary folder, created exclusively."""
+    import tempfile
+    import traceback
+
+    try:
+        handle, path = tempfile.mkstemp(prefix="nodegraph-error-", suffix=".log")
+        with open(handle, "w", encoding="utf-8", errors="replace") as log:
+            log.write(f"nodegraph {' '.join(sys.argv[1:])}\n")
+            log.write("".join(traceback.format_exception(exc)))
+    except OSError as log_exc:
+        return f"the full log could not be written: {log_exc}"
+    return f"full log: {path}"
 
 
 if __name__ == "__main__":

@@ -8,12 +8,19 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .core.errors import NodeGraphError
+from .core.limits import Limits
 from .core.previews import check_method
 from .resources import models_dir
 
+LIMIT_DEFAULTS = Limits()
 # The web app served at /: nodegraph's own editor, or ComfyUI's official frontend (the optional
 # comfyui-frontend-package distribution).
 FRONT_ENDS = ("nodegraph", "comfyui")
+
+
+class ConfigError(NodeGraphError, ValueError):
+    """A settings file, environment variable or flag that cannot be used; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +37,31 @@ class Config:
     token: str | None = None
     max_upload_mb: int = 100
     history_limit: int = 10_000
+    max_queue_db_mb: int = 0  # a cap on the queue database file (0: none); past it writes fail as on a full disk
     out_dir: Path | None = None
     threads: int | None = None
     front_end: str = "nodegraph"
     preview_method: str = "none"  # ComfyUI's classic default: plain API clients get text messages only
+    # Input limits (docs/server.md lists each): see nodegraph.core.limits.Limits.
+    max_prompt_nodes: int = LIMIT_DEFAULTS.max_prompt_nodes
+    max_json_depth: int = LIMIT_DEFAULTS.max_json_depth
+    max_subgraph_depth: int = LIMIT_DEFAULTS.max_subgraph_depth
+    max_json_mb: int = LIMIT_DEFAULTS.max_json_mb
+    max_preview_pixels: int = LIMIT_DEFAULTS.max_preview_pixels
 
     def __post_init__(self) -> None:
-        check_method(self.preview_method, "preview_method")
-        if self.front_end not in FRONT_ENDS:
-            raise ValueError(f"front_end must be one of {', '.join(FRONT_ENDS)}; got {self.front_end!r}")
+        # A bad setting fails here, when the settings are read, not mid-request.
+        try:
+            check_method(self.preview_method, "preview_method")
+            if self.front_end not in FRONT_ENDS:
+                raise ValueError(f"front_end must be one of {', '.join(FRONT_ENDS)}; got {self.front_end!r}")
+            self.limits  # noqa: B018
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(**{name: getattr(self, name) for name in Limits.names()})
 
     @property
     def input_dir(self) -> Path:
@@ -66,8 +89,12 @@ def _coerce(name: str, value: Any) -> Any:
         return tuple(Path(p).expanduser() for p in items if p)
     if name in ("base_dir", "out_dir"):
         return Path(value).expanduser()
-    if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit", "threads"):
-        return int(value)
+    if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit", "threads", "max_queue_db_mb",
+                *Limits.names()):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name} must be an integer, got {value!r}") from None
     if name == "vram_budget_gb":
         return float(value)
     return value
@@ -82,12 +109,15 @@ def load_config(config_file: Path | None = None, **flags: Any) -> Config:
     values: dict[str, Any] = {}
     path = config_file or (Path(os.environ["NODEGRAPH_CONFIG"]) if "NODEGRAPH_CONFIG" in os.environ else None)
     if path is not None:
-        data = json.loads(Path(path).read_text())
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"settings file {path}: {exc}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a JSON object of settings")
+            raise ConfigError(f"{path}: expected a JSON object of settings")
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+            raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
         values.update({k: _coerce(k, v) for k, v in data.items()})
     for name in known:
         env = os.environ.get(f"NODEGRAPH_{name.upper()}")

@@ -30,18 +30,19 @@ class Engine:
         # Choice lists (input files, installed models) are read from this engine's folders.
         self.registry.bind(self.services)
         self.cache = OutputCache(self.config.cache_entries, self.config.cache_bytes)
-        self.executor = Executor(self.registry, self.cache, self.services, Context)
+        self.executor = Executor(self.registry, self.cache, self.services, Context,
+                                 max_nodes=self.config.max_prompt_nodes)
 
     def load(self, workflow: Any, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
         """(API prompt, UI workflow or None) from any accepted workflow source."""
         from .workflow import apply_overrides, load_workflow
 
-        loaded = load_workflow(workflow, self.registry)
+        loaded = load_workflow(workflow, self.registry, self.config.limits)
         prompt = apply_overrides(loaded.prompt, dict(overrides)) if overrides else loaded.prompt
         return prompt, loaded.workflow
 
     def validate(self, prompt: Any, targets: list[str] | None = None) -> Validated:
-        return validate(prompt, self.registry, targets)
+        return validate(prompt, self.registry, targets, self.config.limits)
 
     def object_info(self) -> dict[str, Any]:
         """ComfyUI's /object_info for every registered node, choice lists read now."""
@@ -55,9 +56,14 @@ class Engine:
 
     def run_prompt(self, prompt: Any, ui_workflow: Any = None, *, sink: Sink = discard,
                    targets: list[str] | None = None, prompt_id: str | None = None) -> RunResult:
-        checked = self.validate(prompt, targets)
+        checked = self.validate(prompt, targets).whole()
         if not checked.ok:
             raise PromptError(checked.body())
+        return self.run_checked(checked, ui_workflow, sink=sink, prompt_id=prompt_id)
+
+    def run_checked(self, checked: Validated, ui_workflow: Any = None, *, sink: Sink = discard,
+                    prompt_id: str | None = None) -> RunResult:
+        """Run a prompt `validate` accepted."""
         extra: dict[str, Any] = {"extra_pnginfo": {"workflow": ui_workflow}} if ui_workflow else {}
         return self.executor.run(checked.prompt, checked.outputs, prompt_id=prompt_id or uuid.uuid4().hex,
                                  sink=sink, extra_data=extra)

@@ -3,14 +3,14 @@ temp folder, a running counter (name_00001_.png), and the file appearing only on
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 from nodegraph import Context, NodeError
-from nodegraph.runtime.files import UnsafePath
+from nodegraph.runtime.files import UnsafePath, write_atomic
+
+__all__ = ["next_counter", "prefix_folder", "write_atomic"]  # write_atomic: a crash never leaves half a
+# file under the final name, and a symlink planted in the folder cannot redirect the write
 
 
 def prefix_folder(ctx: Context, kind: str, prefix: str) -> tuple[Path, str, str]:
@@ -32,14 +32,3 @@ def next_counter(folder: Path, base: str, suffix: str) -> int:
     pattern = re.compile(re.escape(base) + r"_(\d+)_?" + re.escape(suffix) + "$")
     numbers = [int(m.group(1)) for p in folder.glob(f"*{suffix}") if (m := pattern.match(p.name))]
     return max(numbers, default=0) + 1
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """`write` a temporary file beside `path`, then rename it: a crash never leaves half a file under the
-    final name, and a failed write leaves nothing."""
-    partial = path.parent / f".{path.name}.{secrets.token_hex(4)}.part"
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)

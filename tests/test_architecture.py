@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -57,3 +58,46 @@ def test_every_builtin_node_declares_itself_without_the_model_libraries():
             "assert not heavy, heavy\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# Everything that reads, converts, validates or runs what a user sends: a recursive function there is a
+# RecursionError (a traceback, a 500) waiting for deep enough input.
+RECURSION_FREE = ("nodegraph/core", "nodegraph/workflow", "nodegraph/queue", "nodegraph/server",
+                  "nodegraph/runtime/files.py", "nodegraph/cli.py", "nodegraph/engine.py", "nodegraph/api.py",
+                  "nodegraph/messages.py")
+
+
+def _call_cycles(path: Path) -> list[list[str]]:
+    """Cycles among a module's functions and methods, by the names they call (`f()`, `self.m()`)."""
+    import networkx as nx
+
+    tree = ast.parse(path.read_text())
+    functions = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    graph = nx.DiGraph()
+
+    def visit(body: list[ast.stmt], owner: str | None) -> None:
+        methods = {n.name for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{owner}.{node.name}" if owner else node.name
+                for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+                    callee = call.func
+                    if isinstance(callee, ast.Name) and callee.id in functions:
+                        graph.add_edge(name, callee.id)
+                    elif owner and isinstance(callee, ast.Attribute) and callee.attr in methods \
+                            and isinstance(callee.value, ast.Name) and callee.value.id in ("self", "cls"):
+                        graph.add_edge(name, f"{owner}.{callee.attr}")
+
+    visit(tree.body, None)
+    return list(nx.simple_cycles(graph))
+
+
+def test_no_recursion_where_user_input_is_read_or_run():
+    found = []
+    for entry in RECURSION_FREE:
+        target = ROOT / entry
+        for path in sorted(target.rglob("*.py") if target.is_dir() else [target]):
+            found += [f"{path.relative_to(ROOT)}: {' -> '.join(cycle)}" for cycle in _call_cycles(path)]
+    assert not found, "recursive functions: " + "; ".join(found)

@@ -377,7 +377,14 @@ export class App {
     const el = document.getElementById('status');
     if (!el) return;
     const ex = this.exec;
+    if (ex.stalled) {
+      el.textContent = `queue stalled: ${ex.stalled}`;
+      el.title = ex.stalled;
+      el.className = 'status error stalled';
+      return;
+    }
     el.textContent = `${ex.lastStatus}${ex.queueRemaining ? ` · ${ex.queueRemaining} in queue` : ''}`;
+    el.title = '';
     el.className = `status ${ex.lastStatus}`;
   }
 

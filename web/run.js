@@ -13,6 +13,7 @@ export class ExecState {
     this.outputs = new Map(); // node id -> ui dict ({images: [...], text: [...]})
     this.previews = new Map(); // node id -> HTMLImageElement
     this.queueRemaining = 0;
+    this.stalled = null; // why the server's queue cannot run prompts now (its database keeps failing)
     this.lastStatus = 'idle';
   }
 
@@ -68,6 +69,7 @@ export function showValidationErrors(app, body) {
 const HANDLERS = {
   status(app, d) {
     app.exec.queueRemaining = d.status?.exec_info?.queue_remaining ?? 0;
+    app.exec.stalled = d.status?.exec_info?.stalled ?? null;
     app.panels?.refreshSoon();
   },
   execution_start(app, d) {

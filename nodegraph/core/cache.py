@@ -15,20 +15,29 @@ class Entry:
     size: int
 
 
-def estimate_bytes(value: Any, _depth: int = 0) -> int:
-    """Bytes held by tensors and arrays (duck-typed via .nbytes), plus a small per-object overhead."""
-    nbytes = getattr(value, "nbytes", None)
-    if isinstance(nbytes, int):
-        return nbytes
-    if _depth > 6:
-        return 64
-    if isinstance(value, dict):
-        return 64 + sum(estimate_bytes(v, _depth + 1) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return 64 + sum(estimate_bytes(v, _depth + 1) for v in value)
-    if isinstance(value, (str, bytes)):
-        return sys.getsizeof(value)
-    return 64
+def estimate_bytes(value: Any) -> int:
+    """Bytes held by tensors and arrays (duck-typed via .nbytes), plus a small per-object overhead; nested
+    containers are looked into six levels deep, with a stack rather than recursion."""
+    total = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        nbytes = getattr(item, "nbytes", None)
+        if isinstance(nbytes, int):
+            total += nbytes
+        elif depth > 6:
+            total += 64
+        elif isinstance(item, dict):
+            total += 64
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            total += 64
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, (str, bytes)):
+            total += sys.getsizeof(item)
+        else:
+            total += 64
+    return total
 
 
 class OutputCache:

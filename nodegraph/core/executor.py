@@ -71,7 +71,7 @@ class Executor:
     """Long-lived: holds the output cache, node instances and last signatures across prompts."""
 
     def __init__(self, registry: Registry, cache: OutputCache | None = None, services: Any = None,
-                 context: type[NodeContext] = NodeContext) -> None:
+                 context: type[NodeContext] = NodeContext, max_nodes: int | None = None) -> None:
         self.registry = registry
         self.cache = cache if cache is not None else OutputCache()
         self.services = services
@@ -80,6 +80,7 @@ class Executor:
         self.signatures: dict[str, Signature] = {}
         self.instances: dict[str, Any] = {}  # by node id, as ComfyUI keeps node objects
         self.memo = PlanMemo()
+        self.max_nodes = max_nodes  # what node expansion may grow a running prompt to
 
     def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
             sink: Sink = discard, extra_data: Mapping[str, Any] | None = None) -> RunResult:
@@ -94,7 +95,7 @@ class _Run:
                  sink: Sink, extra_data: Mapping[str, Any]) -> None:
         self.ex = executor
         self.registry = executor.registry
-        self.graph = LiveGraph(dict(prompt))  # node dicts are shared, never mutated here
+        self.graph = LiveGraph(dict(prompt), max_nodes=executor.max_nodes)  # node dicts are shared, not mutated
         self.prompt = prompt
         self.outputs = outputs
         self.prompt_id = prompt_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import over_limit
 from .prompt import as_link, is_link
 
 
@@ -14,6 +15,7 @@ class LiveGraph:
     parent: dict[str, str] = field(default_factory=dict)
     display: dict[str, str] = field(default_factory=dict)
     _links: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    max_nodes: int | None = None  # the prompt's node limit, which expansion may not grow it past
 
     def links(self, node_id: str) -> list[tuple[str, str, int]]:
         """(input name, source node, slot) for each linked input; parsed once per node per prompt."""
@@ -34,6 +36,9 @@ class LiveGraph:
         return node_id
 
     def add_expansion(self, parent_id: str, subgraph: dict[str, Any]) -> list[str]:
+        if self.max_nodes is not None and len(self.nodes) + len(subgraph) > self.max_nodes:
+            raise over_limit("prompt_too_large", f"node {parent_id}'s expansion adds {len(subgraph):,} nodes to "
+                             f"the {len(self.nodes):,} the prompt has", self.max_nodes, "max_prompt_nodes")
         added = []
         for node_id, node in subgraph.items():
             node_id = str(node_id)

@@ -8,11 +8,13 @@ Link = tuple[str, int]
 
 
 def is_link(value: Any) -> bool:
-    """ComfyUI's structural rule: a 2-item list of a str id and a numeric slot."""
-    return (
-        isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
-        and isinstance(value[1], (int, float)) and not isinstance(value[1], bool)
-    )
+    """ComfyUI's structural rule: a 2-item list of a str id and a numeric slot. A slot must be a whole
+    number (3 or 3.0): `["5", NaN]` or `["5", 0.5]` is a malformed link, which validation names, not a
+    link that fails later when something turns the slot into an index."""
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
+        return False
+    slot = value[1]
+    return (isinstance(slot, int) and not isinstance(slot, bool)) or (isinstance(slot, float) and slot.is_integer())
 
 
 def as_link(value: Any) -> Link:

@@ -11,13 +11,17 @@ import networkx as nx
 
 from .errors import error, node_errors_entry
 from .gc_pause import gc_paused
+from .limits import InputRefused, Limits
 from .plan import find_cycle, reachable
 from .prompt import as_link, is_link, literal
 from .registry import Registry
+from .safejson import check as check_json
 from .schema import In, NodeSpec
 from .types import ANY, BOOLEAN, COMBO, FLOAT, INT, STRING, WIDGET_TYPES, compatible, type_set
 
 MAX_ID_LENGTH = 256
+# Errors that make the prompt itself malformed: it is refused whole, even when other outputs are fine.
+MALFORMED = frozenset({"bad_linked_input"})
 
 
 @dataclass
@@ -35,17 +39,32 @@ class Validated:
         """The 400 response body ComfyUI clients parse."""
         return {"error": self.error, "node_errors": self.node_errors}
 
+    def whole(self) -> Validated:
+        """Every output or none: the CLI and the Python API refuse a prompt with any node error, where the
+        server (as ComfyUI's) queues the outputs that passed and reports the rest in `node_errors`."""
+        if not self.ok or not self.node_errors:
+            return self
+        return Validated(self.prompt, [], error("prompt_outputs_failed_validation",
+                                                "Prompt outputs failed validation", _summary(self.node_errors)),
+                         self.node_errors)
+
 
 def _fail(type_: str, message: str, details: str = "", **extra: Any) -> Validated:
     return Validated({}, [], error(type_, message, details, **extra), {})
 
 
-def _structure(raw: Any, registry: Registry) -> tuple[dict[str, dict[str, Any]], dict[str, list]] | Validated:
+def _structure(raw: Any, registry: Registry, limits: Limits) -> tuple[dict[str, dict[str, Any]], dict[str, list]] \
+        | Validated:
     if not isinstance(raw, dict):
         return _fail("invalid_prompt", "The prompt must be a JSON object of nodes keyed by id",
                      f"got {type(raw).__name__}")
     if not raw:
         return _fail("prompt_no_outputs", "Prompt has no outputs", "the prompt has no nodes")
+    if len(raw) > limits.max_prompt_nodes:  # before any per-node work
+        return _fail("prompt_too_large", f"The prompt has {len(raw):,} nodes, over the limit of "
+                     f"{limits.max_prompt_nodes:,} (setting max_prompt_nodes)",
+                     "split the work into smaller prompts, or raise max_prompt_nodes", setting="max_prompt_nodes",
+                     limit=limits.max_prompt_nodes, nodes=len(raw))
     prompt: dict[str, dict[str, Any]] = {}
     problems: dict[str, list] = {}
     for node_id, node in raw.items():
@@ -66,6 +85,10 @@ def _structure(raw: Any, registry: Registry) -> tuple[dict[str, dict[str, Any]],
                          f"got {type(inputs).__name__}", node_id=node_id)
         entry: dict[str, Any] = {"class_type": class_type, "inputs": dict(inputs)}
         if isinstance(node.get("_meta"), dict):
+            try:
+                check_json(node["_meta"], limits, f"node {node_id} _meta")
+            except InputRefused as exc:
+                return _fail("invalid_prompt", str(exc), exc.type, node_id=node_id)
             entry["_meta"] = node["_meta"]
         prompt[node_id] = entry
         if class_type not in registry:
@@ -122,6 +145,15 @@ def _coerce_one(kind: str, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def _echo(value: Any, limits: Limits) -> Any:
+    """`value` as errors show it back, or None when it is too deep, not finite or not text."""
+    try:
+        check_json(value, limits)
+    except InputRefused:
+        return None
+    return value
+
+
 def _short(value: Any) -> str:
     try:
         text = repr(value)
@@ -132,7 +164,7 @@ def _short(value: Any) -> str:
 
 def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
                  prompt: dict[str, dict[str, Any]], registry: Registry, types: dict[str, str],
-                 constants: dict[str, Any]) -> list[dict[str, Any]]:
+                 constants: dict[str, Any], limits: Limits) -> list[dict[str, Any]]:
     info = {"input_name": name, "input_config": decl.comfy_entry(), "received_value": None}
     if is_link(value):
         source, slot = as_link(value)
@@ -158,12 +190,17 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
                           **info, received_type=produced)]
         return []
     if isinstance(value, list):
-        info["received_value"] = value
+        info["received_value"] = _echo(value, limits)
         if len(value) == 2:
             return [error("bad_linked_input", f"Input '{name}' is not a valid link",
                           "a link is [node_id_string, output_index]", **info)]
         return [error("invalid_input_type", f"Input '{name}' got a bare list",
                       'literal lists are written {"__value__": [...]}', **info)]
+    try:
+        check_json(value, limits, f"input '{name}'")
+    except InputRefused as exc:
+        info["received_value"] = None  # too deep, not finite or not text: not echoed back
+        return [error("invalid_input_type", f"Input '{name}' is not a value any node takes", str(exc), **info)]
     value = literal(value)
     info["received_value"] = value
     if not (decl.is_widget or decl.force_input or type_set(decl.type) <= WIDGET_TYPES | {ANY}):
@@ -192,7 +229,8 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
     return []
 
 
-def _check_node(node_id: str, prompt: dict[str, dict[str, Any]], registry: Registry) -> list[dict[str, Any]]:
+def _check_node(node_id: str, prompt: dict[str, dict[str, Any]], registry: Registry,
+                limits: Limits) -> list[dict[str, Any]]:
     node = prompt[node_id]
     spec = registry[node["class_type"]]
     errors: list[dict[str, Any]] = []
@@ -205,7 +243,7 @@ def _check_node(node_id: str, prompt: dict[str, dict[str, Any]], registry: Regis
                 errors.append(error("required_input_missing", "Required input is missing",
                                     f"{name}", input_name=name, input_config=decl.comfy_entry()))
             continue
-        errors += _check_input(node_id, spec, name, decl, inputs[name], prompt, registry, types, constants)
+        errors += _check_input(node_id, spec, name, decl, inputs[name], prompt, registry, types, constants, limits)
     if spec.validate is not None and not errors:
         errors += _custom(spec, inputs, constants, types)
     return errors
@@ -234,13 +272,14 @@ def _dependent_outputs(graph: nx.DiGraph, node_id: str, outputs: Iterable[str]) 
     return sorted(wanted & reached)
 
 
-def validate(raw: Any, registry: Registry, targets: list[str] | None = None) -> Validated:
+def validate(raw: Any, registry: Registry, targets: list[str] | None = None,
+             limits: Limits | None = None) -> Validated:
     with gc_paused():
-        return _validate(raw, registry, targets)
+        return _validate(raw, registry, targets, limits or Limits())
 
 
-def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Validated:
-    structured = _structure(raw, registry)
+def _validate(raw: Any, registry: Registry, targets: list[str] | None, limits: Limits) -> Validated:
+    structured = _structure(raw, registry, limits)
     if isinstance(structured, Validated):
         return structured
     prompt, problems = structured
@@ -264,7 +303,7 @@ def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Valida
             node_errors[n] = node_errors_entry(
                 prompt[n]["class_type"], [error("dependency_cycle", "Dependency cycle detected", path, cycle=cycle)])
     for node_id in graph.nodes:
-        errors = _check_node(node_id, prompt, registry)
+        errors = _check_node(node_id, prompt, registry, limits)
         if errors:
             node_errors.setdefault(node_id, node_errors_entry(prompt[node_id]["class_type"], []))
             node_errors[node_id]["errors"] += errors
@@ -273,7 +312,7 @@ def _validate(raw: Any, registry: Registry, targets: list[str] | None) -> Valida
         entry["dependent_outputs"] = _dependent_outputs(graph, node_id, outputs)
         bad_outputs.update(entry["dependent_outputs"])
     good = [o for o in outputs if o not in bad_outputs]
-    if not good:
+    if not good or any(e["type"] in MALFORMED for entry in node_errors.values() for e in entry["errors"]):
         return Validated(prompt, [], error("prompt_outputs_failed_validation", "Prompt outputs failed validation",
                                            _summary(node_errors)), node_errors)
     return Validated(prompt, good, None, node_errors)

@@ -10,6 +10,7 @@ process cannot crash-loop the server.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.safejson import dumps as _dumps
+from .database import open_database
 from .history import failed_entry
 
 MAX_ATTEMPTS = 2
@@ -60,7 +63,11 @@ class Job:
 
     def item(self) -> list[Any]:
         """ComfyUI's queue item: [number, prompt_id, prompt, extra_data, outputs_to_execute]."""
-        number = int(self.number) if float(self.number).is_integer() else self.number
+        number: float | None = self.number
+        if not math.isfinite(self.number):  # a row from before non-finite numbers were refused
+            number = None
+        elif float(self.number).is_integer():
+            number = int(self.number)
         return [number, self.prompt_id, self.prompt, self.extra_data, self.outputs]
 
 
@@ -68,25 +75,30 @@ class DuplicatePromptId(ValueError):
     """A prompt_id already queued or in history; ids name one run each."""
 
 
+def _loads(text: str) -> Any:
+    """Rows written before non-finite numbers were refused may hold NaN or Infinity: read as null, so no
+    response ever carries them."""
+    return json.loads(text, parse_constant=lambda _name: None)
+
+
 def _job(row: sqlite3.Row) -> Job:
-    return Job(row["number"], row["prompt_id"], json.loads(row["prompt"]), json.loads(row["extra_data"]),
-               json.loads(row["outputs"]), row["attempts"])
+    return Job(row["number"], row["prompt_id"], _loads(row["prompt"]), _loads(row["extra_data"]),
+               _loads(row["outputs"]), row["attempts"])
 
 
 class JobStore:
-    """Thread-safe: the event loop and the worker thread share one connection behind a lock."""
+    """Thread-safe: the event loop and the worker thread share one connection behind a lock.
 
-    def __init__(self, path: Path | str, history_limit: int = 10_000) -> None:
+    `max_mb` (0: none) caps the file's size; past it, writes fail as they would on a full disk.
+    """
+
+    def __init__(self, path: Path | str, history_limit: int = 10_000, max_mb: int = 0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.history_limit = history_limit
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        # WAL + NORMAL survives a process crash (kill -9); only an OS crash may drop the last commit.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        opened = open_database(self.path, SCHEMA, max_mb)
+        self._db = opened.db
+        self.notice, self.moved_to = opened.notice, opened.moved_to
         self.recovered: list[str] = []
         self.failed_on_restart: list[Job] = []
         self._recover()
@@ -108,7 +120,7 @@ class JobStore:
                     entry = failed_entry(job, f"the server stopped {job.attempts} times while running this "
                                               "prompt; it was not retried again")
                     db.execute("INSERT OR REPLACE INTO history (prompt_id, entry) VALUES (?, ?)",
-                               (job.prompt_id, json.dumps(entry)))
+                               (job.prompt_id, _dumps(entry)))
                     self.failed_on_restart.append(job)
                 else:
                     db.execute("UPDATE jobs SET state = 'pending' WHERE prompt_id = ?", (job.prompt_id,))
@@ -118,6 +130,8 @@ class JobStore:
 
     def put(self, prompt_id: str, prompt: dict[str, Any], extra_data: dict[str, Any], outputs: list[str],
             number: float | None = None, front: bool = False) -> float:
+        if number is not None and not math.isfinite(number):
+            raise ValueError(f"a queue number must be finite, got {number}")
         stored_extra = {k: v for k, v in extra_data.items() if k not in SENSITIVE_EXTRA_DATA_KEYS}
         with self._tx() as db:
             taken = db.execute("SELECT 1 FROM jobs WHERE prompt_id = ? UNION ALL "
@@ -131,7 +145,7 @@ class JobStore:
                 else:
                     number = self._next_number(db)
             db.execute("INSERT INTO jobs VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)",
-                       (prompt_id, number, json.dumps(prompt), json.dumps(stored_extra), json.dumps(outputs),
+                       (prompt_id, number, _dumps(prompt), _dumps(stored_extra), _dumps(outputs),
                         time.time()))
         return number
 
@@ -159,7 +173,7 @@ class JobStore:
         with self._tx() as db:
             db.execute("DELETE FROM jobs WHERE prompt_id = ?", (prompt_id,))
             db.execute("INSERT OR REPLACE INTO history (prompt_id, entry) VALUES (?, ?)",
-                       (prompt_id, json.dumps(entry)))
+                       (prompt_id, _dumps(entry)))
             db.execute("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?",
                        (self.history_limit,))
 
@@ -223,12 +237,12 @@ class JobStore:
             limit = -1 if max_items is None else max_items
             rows = self._db.execute("SELECT prompt_id, entry FROM history ORDER BY seq LIMIT ? OFFSET ?",
                                     (limit, offset)).fetchall()
-        return {r["prompt_id"]: json.loads(r["entry"]) for r in rows}
+        return {r["prompt_id"]: _loads(r["entry"]) for r in rows}
 
     def history_entry(self, prompt_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute("SELECT entry FROM history WHERE prompt_id = ?", (prompt_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def history_summaries(self) -> list[dict[str, Any]]:
         """Oldest first, what a job list needs of each entry (id, queue number, creation time, workflow id,
@@ -273,6 +287,9 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         try:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            if not exc_type:
+                self.db.execute("COMMIT")
+            elif self.db.in_transaction:  # SQLite has already rolled back after "database or disk is full"
+                self.db.execute("ROLLBACK")
         finally:
             self.lock.release()

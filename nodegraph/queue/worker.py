@@ -2,6 +2,11 @@
 
 It knows nothing about HTTP: it reports through a `Publisher` (the server forwards to websockets) and
 an optional `on_finished` callback (the server resolves synchronous /run requests with it).
+
+Storage faults (a full disk, a locked or failing database) do not end the thread: the store call that
+failed is retried with backoff while `stall` says why the queue cannot move, and the prompt in hand is
+kept: a claim that failed left it pending, and a result that could not be written is written once the
+store works again, so nothing is lost and nothing runs twice.
 """
 
 from __future__ import annotations
@@ -9,19 +14,24 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..core import previews
-from ..core.events import Event, Executing, Progress
+from ..core.events import Event, Executed, Executing, Progress
+from ..core.safejson import finite
 from ..engine import Engine
 from .history import RECORDED, build_entry, failed_entry
 from .store import Job, JobStore
 
 log = logging.getLogger(__name__)
 PREVIEW_MAX_SIDE = 512
+RETRY_FIRST_S, RETRY_MAX_S = 0.25, 8.0  # backoff between attempts at a failing store call
+T = TypeVar("T")
 
 
 class Publisher(Protocol):
@@ -37,6 +47,18 @@ class Running:
     prompt_id: str
     client_id: str | None
     node: str | None = None
+
+
+@dataclass
+class Stall:
+    """Why the queue cannot move right now: the store call that keeps failing, since when, how often."""
+
+    reason: str
+    since: float
+    attempts: int = 1
+
+    def report(self) -> dict[str, Any]:
+        return {"reason": self.reason, "since": self.since, "attempts": self.attempts}
 
 
 def encode_preview(image: Any) -> bytes:
@@ -62,6 +84,7 @@ class Worker:
         self.publisher = publisher
         self.on_finished = on_finished
         self.running: Running | None = None
+        self.stall: Stall | None = None
         self.paused = store.paused
         self._wakeup = threading.Event()
         self._stop = threading.Event()
@@ -104,11 +127,44 @@ class Worker:
 
     # -- the thread -------------------------------------------------------------------------------------
 
+    def _retrying(self, what: str, call: Callable[[], T]) -> tuple[bool, T | None]:
+        """(True, result) once `call` succeeds, retried with backoff while the store fails; (False, None)
+        when the worker is stopped first."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                result = call()
+            except sqlite3.Error as exc:
+                self._stalled(f"cannot {what}: {type(exc).__name__}: {exc} (queue database {self.store.path})")
+                if self._stop.wait(delay):
+                    return False, None
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            if self.stall is not None:
+                log.warning("the queue database works again after %d failed attempts; the queue moves on",
+                            self.stall.attempts)
+                self.stall = None
+                self.publisher.status()
+            return True, result
+
+    def _stalled(self, reason: str) -> None:
+        if self.stall is None:
+            log.error("the queue is stalled: %s; retrying every %.0f s at most", reason, RETRY_MAX_S)
+            self.stall = Stall(reason, time.time())
+            self.publisher.status()
+        else:
+            self.stall.reason = reason
+            self.stall.attempts += 1
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wakeup.clear()
             self._apply_free()
-            job = None if self.paused else self.store.claim()
+            job = None
+            if not self.paused:
+                claimed, job = self._retrying("take the next prompt", self.store.claim)
+                if not claimed:
+                    break
             if job is None:
                 self._wakeup.wait(timeout=5.0)
                 continue
@@ -137,11 +193,17 @@ class Worker:
             self.publisher.message("execution_error", entry["status"]["messages"][0][1], job.client_id)
         if self._stop.is_set() and entry["status"]["status_str"] != "success":
             # Shutting down interrupted this prompt: it did not fail, so it waits for the next start.
-            self.store.release(job.prompt_id)
+            self._retrying(f"put prompt {job.prompt_id} back in the queue", lambda: self.store.release(job.prompt_id))
             self.running = None
             return
-        self.store.finish(job.prompt_id, entry)
+        recorded, _ = self._retrying(f"record the result of prompt {job.prompt_id}",
+                                     lambda: self.store.finish(job.prompt_id, entry))
         self.running = None
+        if not recorded:
+            # Stopped while the result could not be written: the job is still marked running, so the next
+            # start puts it back in the queue (its result was never recorded).
+            log.error("stopped before the result of prompt %s could be recorded", job.prompt_id)
+            return
         self.publisher.status()
         self.publisher.message("executing", {"node": None, "prompt_id": job.prompt_id}, job.client_id)
         if self.on_finished is not None:
@@ -153,6 +215,8 @@ class Worker:
             messages.append([event.type, data])
         if isinstance(event, Executing) and self.running is not None:
             self.running.node = event.node
+        if isinstance(event, Executed):  # a node's UI output may hold NaN; strict JSON has no word for it
+            data = finite(data)
         # A step's `progress` goes first and its preview frame after it, as in ComfyUI: clients attribute
         # a preview to the node and prompt of the last progress message they read.
         self.publisher.message(event.type, data, job.client_id)

@@ -1,18 +1,108 @@
-"""Path-safe access to the input, output, temp and user folders: nothing resolves outside them."""
+"""Path-safe access to the input, output, temp and user folders: nothing resolves, lists or is written
+outside them.
+
+* `resolve` refuses names that leave the folder (.., absolute paths, symlinks out, encoded separators)
+  and names no file can have (a part over 255 bytes, a lone surrogate);
+* `walk` lists files without following a link out of the folder (or into a loop);
+* `write_atomic` creates its temporary file exclusively and without following a symlink, in the folder
+  opened without following one, and renames it within that folder, so a link planted under the
+  temporary or the final name cannot redirect the write.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..config import Config
 
 FOLDER_TYPES = ("input", "output", "temp", "user")
+MAX_PART_BYTES = 255  # one path component: what Linux, macOS and Windows filesystems allow
+MAX_NAME_BYTES = 1024  # a whole relative name (subfolder and file name)
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class UnsafePath(ValueError):
     """A name that would leave its folder (.., absolute paths, symlinks out, encoded separators)."""
+
+
+class InvalidName(UnsafePath):
+    """A name no file can have: a part longer than 255 bytes, or text that cannot be encoded."""
+
+
+def _check_name(part: str) -> None:
+    try:
+        encoded = part.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidName(f"{part[:40]!r}... is not valid text (a lone surrogate)") from None
+    if len(encoded) > MAX_NAME_BYTES:
+        raise InvalidName(f"a name of {len(encoded):,} bytes is longer than {MAX_NAME_BYTES}")
+    for piece in part.split("/"):
+        if len(piece.encode("utf-8")) > MAX_PART_BYTES:
+            raise InvalidName(f"the name part {piece[:40]!r}... is longer than {MAX_PART_BYTES} bytes")
+
+
+def walk(root: Path, suffixes: tuple[str, ...] = (), recursive: bool = True) -> Iterator[Path]:
+    """Files under `root` (sorted per folder), never following a link that leads out of it: a symlink to
+    a file inside is listed, one to a folder is not entered (no loops), one to anything outside is skipped."""
+    real_root = root.resolve()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        folders = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    continue
+                if real_root not in target.parents or not target.is_file():
+                    continue
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+                continue
+            elif not entry.is_file(follow_symlinks=False):
+                continue
+            if not suffixes or path.suffix.lower() in suffixes:
+                yield path
+        if recursive:
+            stack.extend(reversed(folders))
+
+
+def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
+    """Write `path` whole or not at all, never through a link (see the module doc). `data` is the bytes,
+    or a function that writes the (already created, empty) temporary file at the path it is given."""
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW)
+    try:
+        while True:
+            temp = f".nodegraph-{secrets.token_hex(8)}.partial"
+            try:
+                handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o644, dir_fd=directory)
+                break
+            except FileExistsError:
+                continue
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    stream.write(data)
+            if callable(data):
+                data(path.parent / temp)
+            os.replace(temp, path.name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp, dir_fd=directory)
+            raise
+    finally:
+        os.close(directory)
 
 
 class Folders:
@@ -36,18 +126,18 @@ class Folders:
         root = self.root(kind).resolve()
         for part in (subfolder, filename):
             if "\x00" in part or "\\" in part or re.search(r"%2f|%5c|%2e%2e", part, re.IGNORECASE):
-                raise UnsafePath(f"invalid characters in {part!r}")
+                raise UnsafePath(f"invalid characters in {part[:80]!r}")
+            _check_name(part)
         if os.path.isabs(filename) or os.path.isabs(subfolder):
             raise UnsafePath("absolute paths are not allowed")
-        candidate = (root / subfolder / filename).resolve()
+        try:
+            candidate = (root / subfolder / filename).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop, or a path the system refuses
+            raise UnsafePath(f"{subfolder}/{filename[:80]} cannot be resolved: {exc}") from None
         if candidate != root and root not in candidate.parents:
             raise UnsafePath(f"{subfolder}/{filename} leaves the {kind} folder")
         return candidate
 
     def list_files(self, kind: str, suffixes: tuple[str, ...] = ()) -> list[str]:
         root = self.root(kind)
-        names = []
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and (not suffixes or path.suffix.lower() in suffixes):
-                names.append(path.relative_to(root).as_posix())
-        return names
+        return sorted(path.relative_to(root).as_posix() for path in walk(root, suffixes))

@@ -63,7 +63,8 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     if level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     logger.addHandler(state.logs)
-    state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit)
+    state.store = JobStore(state.config.user_dir / QUEUE_DB, state.config.history_limit,
+                           state.config.max_queue_db_mb)
     make_user_folders(state)
     if state.store.recovered:
         log.warning("re-queued %d prompt(s) that were running when the server stopped",

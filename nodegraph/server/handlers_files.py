@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from ..runtime.files import Folders, UnsafePath
+from ..runtime.files import Folders, InvalidName, UnsafePath, write_atomic
 from .bodies import fail
+from .previews import TooLarge
 from .state import STATE
 
 VIEW_TYPES = ("input", "output", "temp")
-PREVIEW_FORMATS = {"webp": ("WEBP", "image/webp"), "jpeg": ("JPEG", "image/jpeg"),
-                   "jpg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png")}
 # Uploads beyond this many pixels are refused before decoding (decompression bombs).
 MAX_UPLOAD_PIXELS = 64 * 2**20
 
@@ -30,6 +30,8 @@ MAX_UPLOAD_PIXELS = 64 * 2**20
 def _resolve(folders: Folders, kind: str, filename: str, subfolder: str = "") -> Path:
     try:
         return folders.resolve(kind, filename, subfolder)
+    except InvalidName as exc:
+        fail(400, "invalid_name", "That is not a valid file name", str(exc))
     except UnsafePath as exc:
         fail(403, "unsafe_path", "That path is outside the allowed folders", str(exc))
 
@@ -40,27 +42,6 @@ def _served_type(path: Path) -> str:
     if guessed.startswith(("image/", "video/", "audio/")) and guessed != "image/svg+xml":
         return guessed
     return "application/octet-stream"
-
-
-def _reencode(path: Path, preview: str | None, channel: str | None) -> tuple[bytes, str]:
-    with Image.open(path) as image:
-        image.load()
-        if channel == "a":
-            alpha = image.getchannel("A") if "A" in image.getbands() else Image.new("L", image.size, 255)
-            image = Image.new("RGBA", image.size)
-            image.putalpha(alpha)
-        elif channel == "rgb":
-            image = image.convert("RGB")
-        fmt, content_type, quality = "PNG", "image/png", 90
-        if preview:
-            name, _, quality_text = preview.partition(";")
-            fmt, content_type = PREVIEW_FORMATS.get(name.lower(), ("WEBP", "image/webp"))
-            quality = int(quality_text) if quality_text.isdigit() else 90
-            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format=fmt, quality=max(1, min(quality, 100)))
-    return buffer.getvalue(), content_type
 
 
 async def view(request: web.Request) -> web.StreamResponse:
@@ -78,10 +59,13 @@ async def view(request: web.Request) -> web.StreamResponse:
     preview, channel = query.get("preview"), query.get("channel")
     if preview or channel in ("a", "rgb"):
         try:
-            body, content_type = await asyncio.to_thread(_reencode, path, preview, channel)
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            encoded = await state.previews.get(path, preview, channel)
+        except TooLarge as exc:
+            fail(400, "image_too_large", f"{filename} is too large to re-encode", str(exc))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
             fail(400, "invalid_image", f"{filename} is not an image that can be re-encoded", str(exc))
-        return web.Response(body=body, content_type=content_type)
+        if encoded is not None:  # None: over max_preview_pixels, so the stored file itself is the preview
+            return web.Response(body=encoded[0], content_type=encoded[1])
     return web.FileResponse(path, headers={"Content-Type": _served_type(path),
                                            "Content-Disposition": f'inline; filename="{path.name}"'})
 
@@ -99,7 +83,12 @@ def _check_image(data: bytes, name: str) -> None:
 
 async def _form(request: web.Request) -> tuple[str, bytes, Any]:
     """The uploaded file's name and bytes (bounded by client_max_size: larger bodies get 413)."""
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPException:
+        raise
+    except (ValueError, AssertionError, LookupError, UnicodeError, TypeError, HttpProcessingError) as exc:
+        fail(400, "invalid_request", "The body is not a readable multipart form", f"{type(exc).__name__}: {exc}")
     field = form.get("image")
     if not isinstance(field, web.FileField):
         fail(400, "invalid_request", "the multipart field 'image' must be a file")
@@ -134,7 +123,7 @@ async def upload_image(request: web.Request) -> web.Response:
     await asyncio.to_thread(_check_image, data, name)
     path, name, subfolder, kind = _target(state, form, name, data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(path.write_bytes, data)
+    await asyncio.to_thread(write_atomic, path, data)
     return web.json_response({"name": name, "subfolder": subfolder, "type": kind})
 
 
@@ -175,5 +164,5 @@ async def upload_mask(request: web.Request) -> web.Response:
         fail(400, "invalid_image", "could not apply the mask to the original image", str(exc))
     path, name, subfolder, kind = _target(state, form, name, masked)
     path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(path.write_bytes, masked)
+    await asyncio.to_thread(write_atomic, path, masked)
     return web.json_response({"name": name, "subfolder": subfolder, "type": kind})

@@ -12,12 +12,15 @@ from aiohttp import web
 
 from ..core import previews
 from ..core.errors import error, node_errors_entry
+from ..core.limits import InputRefused
 from ..core.validate import Validated, validate
 from ..queue import DuplicatePromptId
-from .bodies import error_body, fail, raise_with, read_json
+from .bodies import error_body, fail, raise_with, read_json, refuse
 from .state import STATE, State
 
-MAX_PROMPT_ID = 256
+MAX_PROMPT_ID = 256  # characters in a prompt_id or client_id
+MAX_NUMBER = 2**53  # a queue position beyond this is not exact as a JavaScript number
+MAX_QUERY_INT = 2**53
 
 
 @dataclass
@@ -52,7 +55,9 @@ async def _as_api(state: State, raw: Any, extra_data: dict[str, Any]) -> Any:
         fail(400, "invalid_prompt", "This server cannot convert UI workflows (nodegraph.workflow is missing)",
              "send the API format instead")
     try:
-        api = await asyncio.to_thread(workflow.ui_to_api, raw, state.registry)
+        api = await asyncio.to_thread(workflow.ui_to_api, raw, state.registry, state.config.limits)
+    except InputRefused as exc:  # over the node or nesting limit: refused before converting anything
+        refuse(exc)
     except workflow.WorkflowError as exc:
         body = error_body("invalid_workflow", "The UI workflow could not be converted to a prompt", str(exc))
         # Shaped like validation's node_errors, so an editor outlines every node at fault.
@@ -72,8 +77,35 @@ def _field(body: dict[str, Any], name: str, kinds: tuple[type, ...], what: str) 
     return value
 
 
+def _refuse_if_stalled(state: State) -> None:
+    """Work the queue cannot run is refused, with the reason, instead of accepted and left to wait."""
+    reason = state.stalled()
+    if reason is not None:
+        fail(503, "queue_stalled", "The queue is stalled: prompts cannot run until its database works again",
+             reason)
+
+
+def _short_string(body: dict[str, Any], name: str) -> str | None:
+    value = _field(body, name, (str,), "a string")
+    if value is not None and len(value) > MAX_PROMPT_ID:
+        fail(400, "invalid_prompt", f"'{name}' is longer than {MAX_PROMPT_ID} characters")
+    return value
+
+
+def _targets(body: dict[str, Any], state: State) -> list[str] | None:
+    targets = _field(body, "partial_execution_targets", (list,), "a list of node ids")
+    if targets is None:
+        return None
+    if len(targets) > state.config.max_prompt_nodes or not all(
+            isinstance(t, (str, int)) and not isinstance(t, bool) and len(str(t)) <= MAX_PROMPT_ID for t in targets):
+        fail(400, "invalid_prompt", "'partial_execution_targets' must be a list of node ids",
+             f"at most {state.config.max_prompt_nodes:,} ids of at most {MAX_PROMPT_ID} characters each")
+    return [str(t) for t in targets]
+
+
 async def _read_submission(request: web.Request) -> Submission:
     state = request.app[STATE]
+    _refuse_if_stalled(state)
     body = await read_json(request)
     if "prompt" not in body:
         raise_with(400, error_body("no_prompt", "No prompt provided", "the body needs a 'prompt' object"))
@@ -82,18 +114,17 @@ async def _read_submission(request: web.Request) -> Submission:
         previews.requested(extra_data)
     except ValueError as exc:
         fail(400, "invalid_prompt", str(exc))
-    client_id = _field(body, "client_id", (str,), "a string")
+    client_id = _short_string(body, "client_id")
     if client_id is not None:
         extra_data["client_id"] = client_id
     extra_data["create_time"] = int(time.time() * 1000)  # as ComfyUI: the jobs list sorts and shows it
-    prompt_id = _field(body, "prompt_id", (str,), "a string") or uuid.uuid4().hex
-    if len(prompt_id) > MAX_PROMPT_ID:
-        fail(400, "invalid_prompt", f"'prompt_id' is longer than {MAX_PROMPT_ID} characters")
+    prompt_id = _short_string(body, "prompt_id") or uuid.uuid4().hex
     number = _field(body, "number", (int, float), "a number")
-    targets = _field(body, "partial_execution_targets", (list,), "a list of node ids")
+    if number is not None and abs(number) > MAX_NUMBER:
+        fail(400, "invalid_prompt", f"'number' must be between -2**53 and 2**53, got {number:.3g}")
+    targets = _targets(body, state)
     raw = await _as_api(state, body["prompt"], extra_data)
-    validated = await asyncio.to_thread(validate, raw, state.registry,
-                                        [str(t) for t in targets] if targets is not None else None)
+    validated = await asyncio.to_thread(validate, raw, state.registry, targets, state.config.limits)
     if not validated.ok:
         raise_with(400, validated.body())
     return Submission(prompt_id, validated, extra_data, number, bool(body.get("front")))
@@ -220,9 +251,12 @@ def _int_query(request: web.Request, name: str, default: int | None) -> int | No
     if text is None or text == "":
         return default
     try:
-        return int(text)
+        value = int(text) if len(text) <= 20 else MAX_QUERY_INT + 1
     except ValueError:
-        fail(400, "invalid_request", f"'{name}' must be an integer", f"got {text!r}")
+        fail(400, "invalid_request", f"'{name}' must be an integer", f"got {text[:40]!r}")
+    if abs(value) > MAX_QUERY_INT:
+        fail(400, "invalid_request", f"'{name}' must be between -2**53 and 2**53", f"got {text[:40]!r}")
+    return value
 
 
 async def get_history(request: web.Request) -> web.Response:

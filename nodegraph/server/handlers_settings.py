@@ -11,8 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .bodies import MAX_JSON_BYTES, fail, read_json
-from .handlers_userdata import USER, atomic_write
+from ..runtime.files import write_atomic
+from .bodies import fail, read_json, read_json_value
+from .handlers_userdata import USER
 from .state import STATE, State
 
 SETTINGS_FILE = "comfy.settings.json"
@@ -46,7 +47,7 @@ async def _update(request: web.Request, changes: dict[str, Any]) -> web.Response
         settings = {**_read_settings(state), **changes}
         path = _user_file(state, SETTINGS_FILE)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(atomic_write, path, json.dumps(settings, indent=1).encode())
+        await asyncio.to_thread(write_atomic, path, json.dumps(settings, indent=1).encode())
     return web.Response(status=200)
 
 
@@ -78,12 +79,7 @@ async def post_settings(request: web.Request) -> web.Response:
 async def post_setting(request: web.Request) -> web.Response:
     """The body is the setting's value: any JSON value, not only an object."""
     setting_id = _setting_id(request)
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        fail(413, "body_too_large", f"JSON bodies are limited to {MAX_JSON_BYTES // 2**20} MB")
-    try:
-        value = json.loads(await request.read())
-    except ValueError as exc:
-        fail(400, "invalid_json", f"the value of setting {setting_id!r} is not valid JSON", str(exc))
+    value = await read_json_value(request, what=f"the value of setting {setting_id!r}")
     return await _update(request, {setting_id: value})
 
 

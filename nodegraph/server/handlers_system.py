@@ -84,6 +84,7 @@ async def system_stats(request: web.Request) -> web.Response:
                      "torch_vram_total": 0, "torch_vram_free": 0}],
     }
     stats["models"] = state.services.models.loaded()
+    stats["queue"] = state.queue_health()
     return web.json_response(stats)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..runtime.files import UnsafePath
+from ..runtime.files import InvalidName, UnsafePath, walk, write_atomic
 from .bodies import fail
 from .state import STATE, State
 
@@ -31,6 +31,8 @@ def _path(state: State, name: str) -> Path:
         fail(400, "invalid_request", "a file name is required")
     try:
         path = state.folders.resolve("user", name, USER)
+    except InvalidName as exc:
+        fail(400, "invalid_name", "That is not a valid file name", str(exc))
     except UnsafePath as exc:
         fail(403, "unsafe_path", "That path is outside the user folder", str(exc))
     root = _root(state)
@@ -55,8 +57,8 @@ async def list_userdata(request: web.Request) -> web.Response:
     folder = _path(state, request.query.get("dir", ""))
     if not folder.is_dir():
         fail(404, "not_found", f"no user folder {request.query.get('dir')!r}")
-    pattern = "**/*" if _flag(request, "recurse", False) else "*"
-    files = sorted(p for p in folder.glob(pattern) if p.is_file())
+    # Links out of the user folder are never listed (nor their size and time), and never followed.
+    files = sorted(walk(folder, recursive=_flag(request, "recurse", False)))
     if _flag(request, "full_info", False):
         return web.json_response([_info(p, folder) for p in files])
     names = [p.relative_to(folder).as_posix() for p in files]
@@ -83,18 +85,11 @@ async def post_userdata(request: web.Request) -> web.Response:
         fail(400, "invalid_request", "that name is a folder")
     data = await request.read()
     path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(atomic_write, path, data)
+    await asyncio.to_thread(write_atomic, path, data)
     root = _root(state)
     if _flag(request, "full_info", False):
         return web.json_response(_info(path, root))
     return web.json_response(path.relative_to(root).as_posix())
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """A crash mid-write leaves the old file, never half a workflow."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 async def delete_userdata(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ..cli import serve_options
 from ..config import Config, load_config
+from ..core.errors import NodeGraphError
 from ..core.registry import Registry
 from .app import create_app
 from .security import is_loopback
@@ -54,10 +55,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nodes-dir", type=Path, action="append", default=None)
     serve_options(parser)
     args = parser.parse_args(argv)
-    config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
-                         nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None,
-                         front_end=args.front_end, preview_method=args.preview_method)
-    serve(config)
+    try:
+        config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
+                             nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None,
+                             front_end=args.front_end, preview_method=args.preview_method)
+        serve(config)
+    except NodeGraphError as exc:  # a bad setting, a queue database that cannot be opened: named, one line
+        print(f"nodegraph: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -10,24 +10,31 @@ that is not in the prompt (a muted one) are dropped at the end, as the frontend 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from ..core import safejson
+from ..core.limits import Limits
 from ..core.prompt import is_link
 from ..core.registry import Registry
 from ..core.schema import NodeSpec
+from .budget import check_size
 from .errors import WorkflowError, combined
-from .resolve import PRIMITIVE, REROUTE, Literal, Resolver, Scope, Source, proxy_widgets
+from .resolve import FRONTEND_ONLY, Literal, Resolver, Scope, Source, proxy_widgets
 from .ui_model import MODE_BYPASS, MODE_NEVER, UINode, parse_workflow
 from .widgets import values_by_name, widget_order, wrap_literal
 
-NOTES = frozenset({"Note", "MarkdownNote"})
-FRONTEND_ONLY = NOTES | {REROUTE, PRIMITIVE}
 
-
-def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[str, Any]]:
-    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read,
-    naming every node whose type is not installed at once."""
+def ui_to_api(workflow: dict[str, Any], registry: Registry, limits: Limits | None = None) -> dict[str, dict[str, Any]]:
+    """The API prompt for a UI workflow (version 0.4 or 1); raises WorkflowError on anything it cannot read
+    (naming every node whose type is not installed at once), and InputRefused, before converting anything,
+    when it flattens past the node or nesting limit."""
+    limits = limits or Limits()
+    # Nesting past the limit would make even an error message's repr recurse. (NaN, huge numbers and lone
+    # surrogates are left to the parser, which names the field, and to validation, which names the input.)
+    safejson.check(workflow, limits, "the workflow", depth_only=True)
     parsed = parse_workflow(workflow)
+    check_size(parsed, limits)
     resolver = Resolver(parsed.subgraphs)
     prompt: dict[str, dict[str, Any]] = {}
     unknown: list[WorkflowError] = []
@@ -38,12 +45,21 @@ def ui_to_api(workflow: dict[str, Any], registry: Registry) -> dict[str, dict[st
     return prompt
 
 
-def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]],
-          unknown: list[WorkflowError], shown: dict[str, dict[str, Any]] | None = None) -> None:
-    """Add the scope's executable nodes to `prompt` (those of unknown types to `unknown`); `shown` holds
-    widget values instances show for them."""
-    shown = {} if shown is None else shown
-    for node in scope.graph.nodes.values():
+def _emit(top: Scope, resolver: Resolver, registry: Registry, prompt: dict[str, dict[str, Any]],
+          unknown: list[WorkflowError]) -> None:
+    """Add the executable nodes to `prompt`, in file order, each subgraph instance's inner nodes at its place
+    (those of unknown types to `unknown`).
+
+    A stack of (scope, nodes still to visit) stands in for recursion into instances.
+    """
+    shown: dict[str, dict[str, Any]] = {}  # widget values instances show for inner nodes, by execution id
+    stack: list[tuple[Scope, Iterator[UINode]]] = [(top, iter(top.graph.nodes.values()))]
+    while stack:
+        scope, pending = stack[-1]
+        node = next(pending, None)
+        if node is None:
+            stack.pop()
+            continue
         if node.mode in (MODE_NEVER, MODE_BYPASS) or node.type in FRONTEND_ONLY:
             continue
         if node.type in resolver.subgraphs:
@@ -51,7 +67,7 @@ def _emit(scope: Scope, resolver: Resolver, registry: Registry, prompt: dict[str
             for node_id, widget, value in proxy_widgets(node) or []:
                 if node_id != "-1":
                     shown.setdefault(inner.exec_id(node_id), {})[widget] = value
-            _emit(inner, resolver, registry, prompt, unknown, shown)
+            stack.append((inner, iter(inner.graph.nodes.values())))
             continue
         spec = registry.get(node.type)
         if spec is None:

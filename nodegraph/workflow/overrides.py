@@ -8,10 +8,11 @@ as a plain string otherwise, so `--set 6.text=a red fox` needs no quoting.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from ..core import safejson
+from ..core.limits import InputRefused, Limits
 from ..core.prompt import is_link
 from ..core.registry import Registry
 from .errors import WorkflowError
@@ -28,13 +29,15 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return parsed
 
 
-def parse_value(raw: Any) -> Any:
+def parse_value(raw: Any, limits: Limits | None = None) -> Any:
     value = raw
     if isinstance(raw, str):
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
+            value = safejson.loads(raw, limits or Limits(), "the value")
+        except InputRefused as exc:
+            if exc.type != "invalid_json":
+                raise WorkflowError(f"override value {raw[:40]!r}: {exc}") from None
+            value = raw  # not strict JSON (NaN and Infinity included): the text itself
     # A literal list must not read as a link: the same escape the UI conversion uses.
     if isinstance(value, list) and not is_link(value):
         return {"__value__": value}

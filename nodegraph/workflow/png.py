@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core import safejson
+from ..core.limits import InputRefused, Limits
 from .errors import WorkflowError
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def read_png_text(source: bytes | Path | str) -> dict[str, str]:
     return {str(k): str(v) for k, v in text.items()}
 
 
-def workflow_from_png(source: bytes | Path | str) -> dict[str, dict[str, Any] | None]:
+def workflow_from_png(source: bytes | Path | str, limits: Limits | None = None) -> dict[str, dict[str, Any] | None]:
     """The parsed "prompt" (API) and "workflow" (UI) a PNG carries; None for a chunk it does not have."""
     text = read_png_text(source)
     found: dict[str, dict[str, Any] | None] = {"prompt": None, "workflow": None}
@@ -46,9 +48,11 @@ def workflow_from_png(source: bytes | Path | str) -> dict[str, dict[str, Any] | 
         if key not in text:
             continue
         try:
-            value = json.loads(text[key])
-        except json.JSONDecodeError as exc:
-            raise WorkflowError(f"{_label(source)}: the '{key}' text chunk is not valid JSON ({exc})") from exc
+            value = safejson.loads(text[key], limits or Limits(), f"the '{key}' text chunk")
+        except InputRefused as exc:
+            if exc.setting is not None:
+                raise
+            raise WorkflowError(f"{_label(source)}: {exc}") from None
         if not isinstance(value, dict):
             raise WorkflowError(f"{_label(source)}: the '{key}' text chunk is not a JSON object")
         found[key] = value

@@ -22,6 +22,8 @@ from .ui_model import MODE_BYPASS, MODE_NEVER, SUBGRAPH_INPUT_ID, UIGraph, UINod
 
 REROUTE = "Reroute"
 PRIMITIVE = "PrimitiveNode"
+NOTES = frozenset({"Note", "MarkdownNote"})
+FRONTEND_ONLY = NOTES | {REROUTE, PRIMITIVE}  # nodes the editor applies itself; none reaches the prompt
 
 
 @dataclass(frozen=True)
@@ -94,22 +96,33 @@ class _Step:
 
 
 class Resolver:
-    """Walks link chains in a loop rather than by recursion, so a chain of any length resolves."""
+    """Walks link chains in a loop rather than by recursion, so a chain of any length resolves. Every port
+    a walk passes is remembered with where it led, so many consumers of one long reroute chain cost one
+    walk along it, not one each."""
 
     def __init__(self, subgraphs: dict[str, UIGraph]) -> None:
         self.subgraphs = subgraphs
+        self._memo: dict[tuple[str, bool, int, str | None], Resolved] = {}
 
     def input(self, scope: Scope, node: UINode, index: int) -> Resolved:
         """What feeds input `index` of `node` (a Source, a Literal, or None for nothing)."""
+        walked: list[tuple[str, bool, int, str | None]] = []
         seen: set[tuple[str, bool, int]] = set()
         step: _Step | Resolved = _Step(True, scope, node, index, None)
         while isinstance(step, _Step):
             exec_id = step.scope.exec_id(step.node.id)
+            key = (exec_id, step.into, step.slot, step.wanted)
+            if key in self._memo:
+                step = self._memo[key]
+                break
             if (exec_id, step.into, step.slot) in seen:
                 raise WorkflowError(f"node {exec_id} ({step.node.type}): its links go round in a loop",
                                     node_id=exec_id, node_type=step.node.type)
             seen.add((exec_id, step.into, step.slot))
+            walked.append(key)
             step = self._from_input(step) if step.into else self._from_output(step)
+        for key in walked:
+            self._memo[key] = step
         return step
 
     def _from_input(self, step: _Step) -> _Step | Resolved:

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from nodegraph.core.executor import Executor, RunResult
+from nodegraph.core.limits import Limits
 from nodegraph.core.validate import validate
 from nodegraph.plugins import build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
+LIMITS = Limits(max_prompt_nodes=100_000)  # executor tests run chains past the default node limit
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +36,7 @@ class Engine:
         self.events: list[Any] = []
 
     def run(self, prompt: dict[str, Any], targets: list[str] | None = None) -> RunResult:
-        checked = validate(prompt, self.registry, targets)
+        checked = validate(prompt, self.registry, targets, LIMITS)
         assert checked.ok, checked.body()
         self.events = []
         return self.executor.run(checked.prompt, checked.outputs, sink=self.events.append)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nodegraph.core.limits import Limits
 from nodegraph.core.validate import validate
 
 
@@ -136,4 +137,7 @@ def test_hundred_thousand_node_chain_validates(registry):
     for i in range(1, 100_000):
         prompt[str(i)] = {"class_type": "TestAdd", "inputs": {"a": [str(i - 1), 0], "b": 1}}
     prompt["out"] = out("99999")
-    assert validate(prompt, registry).ok
+    assert validate(prompt, registry, limits=Limits(max_prompt_nodes=100_001)).ok
+    refused = validate(prompt, registry)  # the default limit, 10,000 nodes
+    assert refused.error["type"] == "prompt_too_large"
+    assert "100,001 nodes" in refused.error["message"] and "max_prompt_nodes" in refused.error["message"]
