@@ -1,6 +1,7 @@
 """Server load test (loopback only, bounded): many clients submitting at once, and progress traffic vs size.
 
     python bench/server.py [--prompts 1000] [--clients 20] [--sizes 1000 10000]
+    python bench/server.py --ray [--ray-prompts 24] [--ray-delay 0.5]
 
 1. `--clients` concurrent clients (each with its own websocket) submit `--prompts` distinct prompts in
    total. Checks: every submission accepted, every prompt executed exactly once (the test plugin logs each
@@ -8,6 +9,11 @@
    GET /prompt latency (the baseline: a route that does no work) measured in the same run.
 2. A chain of each size in `--sizes` runs while one client counts the websocket bytes it receives for it.
    Bytes per node should stay flat as the graph grows (ComfyUI's grow with the graph).
+
+3. `--ray` instead: the same prompts through the local worker, then `--ray local` with 1 and 2 CPU
+   workers (a local Ray cluster, needs nodegraph[ray]): throughput on prompts that wait `--ray-delay` seconds
+   (work that two workers can overlap even on two cores) and the Ray path's overhead per prompt on prompts
+   that do nothing, each as a ratio to the local worker measured in the same run.
 
 The server runs in a child process on 127.0.0.1 with a fresh base folder, and is killed at the end.
 """
@@ -45,11 +51,11 @@ def chain(length: int, start: int, tag: str) -> dict[str, Any]:
     return prompt
 
 
-def launch(base: Path) -> tuple[subprocess.Popen, str]:
+def launch(base: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     # The 10,000-node chain plus its output node is one over the default max_prompt_nodes.
     env = {**os.environ, "NODEGRAPH_MAX_PROMPT_NODES": "100000"}
     process = subprocess.Popen([sys.executable, "-m", "nodegraph.server.main", "--listen", "127.0.0.1",
-                                "--port", "0", "--base-dir", str(base), "--nodes-dir", str(FIXTURES)],
+                                "--port", "0", "--base-dir", str(base), "--nodes-dir", str(FIXTURES), *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert process.stdout is not None
     for line in process.stdout:
@@ -144,7 +150,52 @@ async def traffic(url: str, size: int) -> dict[str, Any]:
             "seconds": elapsed, "ms_per_node": 1000 * elapsed / size}
 
 
+async def batch(url: str, count: int, delay: float, tag: str) -> float:
+    """Seconds from submitting `count` one-node prompts that each wait `delay` to the last one's end."""
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        for n in range(count):
+            prompt = {"1": {"class_type": "TestSlow", "inputs": {"value": n, "steps": 1, "delay": delay,
+                                                                  "preview": False}},
+                      "out": {"class_type": "TestRecord", "inputs": {"value": ["1", 0], "tag": f"{tag}{n}"}}}
+            async with session.post(f"{url}/prompt", json={"prompt": prompt}) as response:
+                assert response.status == 200, await response.text()
+        while True:
+            async with session.get(f"{url}/history") as response:
+                done = sum(1 for e in (await response.json()).values()
+                           if e["prompt"][2]["out"]["inputs"]["tag"].startswith(tag))
+            if done >= count:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.05)
+
+
+async def ray_modes(args: argparse.Namespace) -> None:
+    modes = {"local worker": (), "Ray, 1 CPU worker": ("--ray", "local", "--ray-workers", "1"),
+             "Ray, 2 CPU workers": ("--ray", "local", "--ray-workers", "2")}
+    rows = {}
+    for label, extra in modes.items():
+        with tempfile.TemporaryDirectory(prefix="nodegraph-bench-") as folder:
+            process, url = launch(Path(folder), *extra)
+            try:
+                await batch(url, 2, 0.0, "warm")  # first prompts import and build what later ones reuse
+                waiting = await batch(url, args.ray_prompts, args.ray_delay, "slow")
+                empty = await batch(url, args.ray_prompts, 0.0, "empty")
+                rows[label] = (args.ray_prompts / waiting, 1000 * empty / args.ray_prompts)
+            finally:
+                process.kill()
+                process.wait()
+    local_rate, local_ms = rows["local worker"]
+    print(f"{args.ray_prompts} prompts each way; prompts waiting {args.ray_delay} s, and prompts doing nothing\n")
+    print("| mode | prompts/s (waiting) | vs local | ms per empty prompt | overhead vs local |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, (rate, ms) in rows.items():
+        print(f"| {label} | {rate:.2f} | {rate / local_rate:.2f}x | {ms:.1f} | {ms - local_ms:+.1f} ms |")
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.ray:
+        await ray_modes(args)
+        return
     with tempfile.TemporaryDirectory(prefix="nodegraph-bench-") as folder:
         base = Path(folder)
         process, url = launch(base)
@@ -175,4 +226,7 @@ if __name__ == "__main__":
     parser.add_argument("--prompts", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--ray", action="store_true", help="compare the local worker with Ray workers instead")
+    parser.add_argument("--ray-prompts", type=int, default=24)
+    parser.add_argument("--ray-delay", type=float, default=0.5)
     asyncio.run(main(parser.parse_args()))

@@ -136,7 +136,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         config = _config(args, listen=args.listen, port=args.port, token=args.token, front_end=args.front_end,
-                         preview_method=args.preview_method)
+                         preview_method=args.preview_method, ray_address=args.ray_address,
+                         ray_workers=args.ray_workers, ray_worker_gpus=args.ray_worker_gpus,
+                         ray_shared_storage=args.ray_shared_storage, ray_runtime_env=args.ray_runtime_env)
         serve(config)
     # A queue database that cannot be opened, a missing front-end package, a bad setting: the message says
     # which.
@@ -175,6 +177,17 @@ def serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preview-method", default=None, choices=PREVIEW_METHODS,
                         help="live sampler previews for prompts that do not ask for a method themselves "
                              "(default none, as ComfyUI: plain API clients get text messages only)")
+    parser.add_argument("--ray", dest="ray_address", default=None, metavar="ADDRESS",
+                        help="run prompts on Ray workers: local (a cluster on loopback), auto, or host:port "
+                             "(needs pip install 'nodegraph[ray]'; docs/scale-out.md)")
+    parser.add_argument("--ray-workers", default=None, type=int, metavar="N",
+                        help="Ray workers (default one per GPU, or one CPU worker without GPUs)")
+    parser.add_argument("--ray-worker-gpus", default=None, type=float, metavar="G",
+                        help="GPUs per Ray worker (default 1 on a cluster with GPUs, else 0)")
+    parser.add_argument("--ray-shared-storage", action="store_true", default=None,
+                        help="Ray workers write into the base folder themselves (same path on every machine)")
+    parser.add_argument("--ray-runtime-env", default=None, metavar="JSON",
+                        help="Ray runtime environment for the workers, e.g. '{\"env_vars\": {...}}'")
 
 
 def build_parser() -> argparse.ArgumentParser:

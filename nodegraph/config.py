@@ -41,6 +41,12 @@ class Config:
     out_dir: Path | None = None
     threads: int | None = None
     front_end: str = "nodegraph"
+    # Scale-out (docs/scale-out.md): None runs prompts in this process.
+    ray_address: str | None = None
+    ray_workers: int | None = None
+    ray_worker_gpus: float | None = None
+    ray_shared_storage: bool = False
+    ray_runtime_env: dict[str, Any] | None = None  # Ray's runtime environment for the workers (env_vars, pip...)
     preview_method: str = "none"  # ComfyUI's classic default: plain API clients get text messages only
     # Input limits (docs/server.md lists each): see nodegraph.core.limits.Limits.
     max_prompt_nodes: int = LIMIT_DEFAULTS.max_prompt_nodes
@@ -90,13 +96,25 @@ def _coerce(name: str, value: Any) -> Any:
     if name in ("base_dir", "out_dir"):
         return Path(value).expanduser()
     if name in ("cache_entries", "cache_bytes", "port", "max_upload_mb", "history_limit", "threads", "max_queue_db_mb",
-                *Limits.names()):
+                "ray_workers", *Limits.names()):
         try:
             return int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name} must be an integer, got {value!r}") from None
-    if name == "vram_budget_gb":
-        return float(value)
+    if name in ("vram_budget_gb", "ray_worker_gpus"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name} must be a number, got {value!r}") from None
+    if name == "ray_runtime_env" and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(f"setting {name} must be a JSON object, got {value[:80]!r}") from None
+    if name == "ray_runtime_env" and not isinstance(value, dict):
+        raise ConfigError(f"setting {name} must be a JSON object (Ray's runtime_env), got {value!r}")
+    if name == "ray_shared_storage" and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 
 

@@ -183,6 +183,12 @@ class JobStore:
             db.execute("UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0) "
                        "WHERE prompt_id = ? AND state = 'running'", (prompt_id,))
 
+    def requeue(self, prompt_id: str) -> None:
+        """Put a claimed job back, counted: it did not finish where it ran (a scale-out worker died under it),
+        and runs again on another; `attempts` says how often that happened."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET state = 'pending' WHERE prompt_id = ? AND state = 'running'", (prompt_id,))
+
     def pending(self) -> list[Job]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM jobs WHERE state = 'pending' ORDER BY number, created")

@@ -49,6 +49,10 @@ class Running:
     node: str | None = None
 
 
+class Requeue(Exception):
+    """Not a failure: the job goes back to the queue and runs again (its Ray worker died under it)."""
+
+
 @dataclass
 class Stall:
     """Why the queue cannot move right now: the store call that keeps failing, since when, how often."""
@@ -119,6 +123,10 @@ class Worker:
         self.executor.interrupt.set()
         return True
 
+    def remote_workers(self) -> list[dict[str, Any]]:
+        """The processes that run prompts elsewhere (Ray workers); none for this in-process worker."""
+        return []
+
     def request_free(self, unload_models: bool = False, free_memory: bool = False) -> None:
         """Applied between prompts, as ComfyUI does, so a running prompt never loses its models."""
         self._free["unload_models"] |= unload_models or free_memory
@@ -162,31 +170,57 @@ class Worker:
             self._apply_free()
             job = None
             if not self.paused:
-                claimed, job = self._retrying("take the next prompt", self.store.claim)
+                claimed, job = self._next_job()
                 if not claimed:
                     break
             if job is None:
                 self._wakeup.wait(timeout=5.0)
                 continue
-            try:
-                self._process(job)
-            except Exception:  # the worker must survive anything one prompt does
-                log.exception("worker failed on prompt %s", job.prompt_id)
+            self._dispatch(job)
+
+    def _next_job(self) -> tuple[bool, Job | None]:
+        """(False, None) once stopped; else the next pending job, or None when there is none."""
+        return self._retrying("take the next prompt", self.store.claim)
+
+    def _dispatch(self, job: Job) -> None:
+        """Run a claimed job; here, on this thread, one at a time."""
+        try:
+            self._process(job)
+        except Exception:  # the worker must survive anything one prompt does
+            log.exception("worker failed on prompt %s", job.prompt_id)
+
+    def _started(self, job: Job) -> None:
+        self.running = Running(job.prompt_id, job.client_id)
+
+    def _ended(self, job: Job) -> None:
+        self.running = None
+
+    def _run_job(self, job: Job, method: str, messages: list[list[Any]]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(status, UI outputs, per-node cache records) of running the job; `messages` collects the
+        recorded events."""
+        # Nodes read the resolved method from ctx.preview_method, so they draw nothing when it is "none".
+        result = self.executor.run(job.prompt, job.outputs, prompt_id=job.prompt_id,
+                                   sink=lambda event: self._forward(job, event, messages, method),
+                                   extra_data={**job.extra_data, "preview_method": method})
+        return result.status, result.ui, result.nodes
 
     def _process(self, job: Job) -> None:
         method = previews.resolve(job.extra_data, self.preview_method)
-        self.running = Running(job.prompt_id, job.client_id)
+        self._started(job)
         self.publisher.status()
         messages: list[list[Any]] = []
         try:
-            # Nodes read the resolved method from ctx.preview_method, so they draw nothing when it is "none".
-            result = self.executor.run(job.prompt, job.outputs, prompt_id=job.prompt_id,
-                                       sink=lambda event: self._forward(job, event, messages, method),
-                                       extra_data={**job.extra_data, "preview_method": method})
+            status, ui, ran = self._run_job(job, method, messages)
             # Nodes upstream of a cached node are never visited; execution_cached still names them.
             nodes = {node: {"cached": True, "reason": "cached"}
                      for kind, data in messages if kind == "execution_cached" for node in data["nodes"]}
-            entry = build_entry(job, result.status, result.ui, {**nodes, **result.nodes}, messages)
+            entry = build_entry(job, status, ui, {**nodes, **ran}, messages)
+        except Requeue as exc:  # not a failure: the job runs again (its Ray worker died under it)
+            log.warning("prompt %s goes back to the queue: %s", job.prompt_id, exc)
+            self._retrying(f"put prompt {job.prompt_id} back in the queue", lambda: self.store.requeue(job.prompt_id))
+            self._ended(job)
+            self.publisher.status()
+            return
         except Exception as exc:  # an engine bug becomes a failed history entry, not a dead worker
             log.exception("executor failed on prompt %s", job.prompt_id)
             entry = failed_entry(job, f"{type(exc).__name__}: {exc}", type(exc).__name__)
@@ -194,11 +228,11 @@ class Worker:
         if self._stop.is_set() and entry["status"]["status_str"] != "success":
             # Shutting down interrupted this prompt: it did not fail, so it waits for the next start.
             self._retrying(f"put prompt {job.prompt_id} back in the queue", lambda: self.store.release(job.prompt_id))
-            self.running = None
+            self._ended(job)
             return
         recorded, _ = self._retrying(f"record the result of prompt {job.prompt_id}",
                                      lambda: self.store.finish(job.prompt_id, entry))
-        self.running = None
+        self._ended(job)
         if not recorded:
             # Stopped while the result could not be written: the job is still marked running, so the next
             # start puts it back in the queue (its result was never recorded).
@@ -210,18 +244,25 @@ class Worker:
             self.on_finished(job.prompt_id, entry)
 
     def _forward(self, job: Job, event: Event, messages: list[list[Any]], method: str) -> None:
-        data = event.data()
-        if event.type in RECORDED:
-            messages.append([event.type, data])
-        if isinstance(event, Executing) and self.running is not None:
-            self.running.node = event.node
-        if isinstance(event, Executed):  # a node's UI output may hold NaN; strict JSON has no word for it
-            data = finite(data)
         # A step's `progress` goes first and its preview frame after it, as in ComfyUI: clients attribute
         # a preview to the node and prompt of the last progress message they read.
-        self.publisher.message(event.type, data, job.client_id)
+        self._publish(job, event.type, event.data(), messages)
         if isinstance(event, Progress) and event.preview is not None and method != previews.NONE:
             self._preview(job, event)
+
+    def _publish(self, job: Job, type_: str, data: dict[str, Any], messages: list[list[Any]]) -> None:
+        """One event's message to the job's client, recorded for history when history keeps that type."""
+        if type_ in RECORDED:
+            messages.append([type_, data])
+        running = self._running_of(job)
+        if type_ == Executing.type and running is not None:
+            running.node = data.get("node")
+        if type_ == Executed.type:  # a node's UI output may hold NaN; strict JSON has no word for it
+            data = finite(data)
+        self.publisher.message(type_, data, job.client_id)
+
+    def _running_of(self, job: Job) -> Running | None:
+        return self.running
 
     def _preview(self, job: Job, event: Progress) -> None:
         try:

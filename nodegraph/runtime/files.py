@@ -81,6 +81,41 @@ def walk(root: Path, suffixes: tuple[str, ...] = (), recursive: bool = True) -> 
 def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
     """Write `path` whole or not at all, never through a link (see the module doc). `data` is the bytes,
     or a function that writes the (already created, empty) temporary file at the path it is given."""
+    with _staged(path, data) as (directory, temp):
+        os.replace(temp, path.name, src_dir_fd=directory, dst_dir_fd=directory)
+
+
+_COUNTED = re.compile(r"^(?P<stem>.*_)(?P<number>\d+)(?P<rest>_?\.[^.]*)$")
+
+
+def write_new(path: Path, data: bytes) -> Path:
+    """Write `data` as a new file, whole or not at all: at `path`, or, when a file already has that name,
+    under the next free counter (name_00002_.png after name_00001_.png, name_1.png after name.png). Never
+    replaces a file, even one another process writes at the same moment; returns where it went."""
+    with _staged(path, data) as (directory, temp):
+        name = path.name
+        while True:
+            try:  # a hard link fails where the name exists: claiming the name and writing are one step
+                os.link(temp, name, src_dir_fd=directory, dst_dir_fd=directory, follow_symlinks=False)
+                os.unlink(temp, dir_fd=directory)
+                return path.with_name(name)
+            except FileExistsError:
+                name = _next_name(name)
+
+
+def _next_name(name: str) -> str:
+    counted = _COUNTED.match(name)
+    if counted:
+        digits = counted["number"]
+        return f"{counted['stem']}{int(digits) + 1:0{len(digits)}d}{counted['rest']}"
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}_1.{suffix}" if dot else f"{name}_1"
+
+
+@contextlib.contextmanager
+def _staged(path: Path, data: bytes | Callable[[Path], None]) -> Iterator[tuple[int, str]]:
+    """(folder fd, temporary name): the data written to a temporary file created exclusively, without
+    following links, in `path`'s folder (opened without following one); removed if it is still there."""
     directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW)
     try:
         while True:
@@ -96,11 +131,10 @@ def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
                     stream.write(data)
             if callable(data):
                 data(path.parent / temp)
-            os.replace(temp, path.name, src_dir_fd=directory, dst_dir_fd=directory)
-        except BaseException:
+            yield directory, temp
+        finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=directory)
-            raise
     finally:
         os.close(directory)
 

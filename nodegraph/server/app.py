@@ -75,7 +75,12 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
             loop.call_soon_threadsafe(_resolve, state, prompt_id, entry)
 
-    state.worker = Worker(state.store, state.engine, LoopPublisher(loop, state.hub), on_finished=finished)
+    try:
+        state.worker = await _worker(state, LoopPublisher(loop, state.hub), finished)
+    except BaseException:  # e.g. Ray could not start: nothing is served, and nothing is left open
+        state.store.close()
+        logger.removeHandler(state.logs)
+        raise
     drain = asyncio.create_task(state.hub.drain())
     state.worker.start()
     log.info("nodegraph %s serving %s at / (previews: %s)", __version__, state.config.front_end,
@@ -90,6 +95,19 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         state.store.close()
         logger.removeHandler(state.logs)
         logger.setLevel(level)
+
+
+async def _worker(state: State, publisher: LoopPublisher, finished: Any) -> Worker:
+    """The local worker, or with `ray_address` the one that runs prompts on Ray actors (started here, off
+    the event loop: a cluster and its workers take seconds to come up)."""
+    if not state.config.ray_address:
+        return Worker(state.store, state.engine, publisher, on_finished=finished)
+    from ..scaleout.pool import RayPool
+    from ..scaleout.worker import RayWorker
+
+    pool = RayPool(state.config)
+    await asyncio.to_thread(pool.start)
+    return RayWorker(state.store, state.engine, publisher, pool, on_finished=finished)
 
 
 def _resolve(state: State, prompt_id: str, entry: dict[str, Any]) -> None:

@@ -84,6 +84,8 @@ async def system_stats(request: web.Request) -> web.Response:
                      "torch_vram_total": 0, "torch_vram_free": 0}],
     }
     stats["models"] = state.services.models.loaded()
+    if state.worker is not None and (workers := state.worker.remote_workers()):  # --ray: where prompts run
+        stats["ray_workers"] = workers
     stats["queue"] = state.queue_health()
     return web.json_response(stats)
 

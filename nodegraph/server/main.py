@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = load_config(listen=args.listen, port=args.port, token=args.token, base_dir=args.base_dir,
                              nodes_dirs=tuple(args.nodes_dir) if args.nodes_dir else None,
-                             front_end=args.front_end, preview_method=args.preview_method)
+                             front_end=args.front_end, preview_method=args.preview_method,
+                             ray_address=args.ray_address, ray_workers=args.ray_workers,
+                             ray_worker_gpus=args.ray_worker_gpus, ray_shared_storage=args.ray_shared_storage,
+                             ray_runtime_env=args.ray_runtime_env)
         serve(config)
     except NodeGraphError as exc:  # a bad setting, a queue database that cannot be opened: named, one line
         print(f"nodegraph: {exc}", file=sys.stderr)
