@@ -92,7 +92,8 @@ in Debian's Chromium (headless, software rendering, 1400x860 window) and loads g
 types, 10 per row, every node linked: 500 nodes, and 50 as the baseline. "first draw" is loading the workflow
 plus the first frame; "redraw" is one frame while panning (240 frames), each timed until the pixels are
 rasterized; "edit commit" is what finishing an edit costs (undo snapshot plus autosave of the whole graph).
-"fit" shows the whole graph (below 60% zoom no text is drawn, below 30% nodes are plain boxes);
+"fit" shows the whole graph (the "." key; below 60% zoom only titles are drawn, below 30% nodes are plain
+boxes); "open" is the view a workflow opens at (fitted, but never below the 60% at which widgets are drawn);
 "1:1" shows the top-left corner at full detail, so only the nodes in view are drawn. Shared 2-core machine,
 other jobs running: medians of {runs} page loads, range in brackets."""
 

@@ -43,6 +43,20 @@ def widget_point(page: Any, node_id: int, name: str, where: str = "center") -> P
     return canvas_point(page, tuple(world))
 
 
+def reveal(page: Any, node_id: int) -> None:
+    """Bring a node into view as a user would when it is off screen: click its place on the minimap."""
+    inside = page.evaluate("""(id) => { const n = app.graph.nodes.get(id); const r = app.canvas.getBoundingClientRect();
+        const [ax, ay] = app.toScreen([n.pos[0], n.pos[1] - 26]);
+        const [bx, by] = app.toScreen([n.pos[0] + n.size[0], n.pos[1] + n.size[1]]);
+        return ax >= 0 && ay >= 0 && bx <= r.width && by <= r.height; }""", node_id)
+    if inside:
+        return
+    at = page.evaluate("""(id) => { const n = app.graph.nodes.get(id); app.minimap.draw();
+        const [x, y] = app.minimap.toMap([n.pos[0] + n.size[0] / 2, n.pos[1] + n.size[1] / 2]);
+        const r = app.minimap.canvas.getBoundingClientRect(); return [r.left + x, r.top + y]; }""", node_id)
+    page.mouse.click(*at)
+
+
 def title_point(page: Any, node_id: int) -> Point:
     world = page.evaluate(
         "(id) => { const n = app.graph.nodes.get(id); return [n.pos[0] + n.size[0] / 2, n.pos[1] - 13]; }", node_id)
@@ -71,6 +85,7 @@ def connect(page: Any, origin: int, output: str, target: int, input_name: str) -
 
 def set_text(page: Any, node_id: int, widget: str, value: str) -> None:
     """Click a text or number widget (double-click a slider) and type a new value."""
+    reveal(page, node_id)
     kind = page.evaluate("([id, name]) => app.graph.nodes.get(id).widget(name).kind", [node_id, widget])
     if kind == "slider":
         page.mouse.dblclick(*widget_point(page, node_id, widget))
@@ -84,6 +99,7 @@ def set_text(page: Any, node_id: int, widget: str, value: str) -> None:
 
 def choose(page: Any, node_id: int, widget: str, option: str) -> None:
     """Open a combo widget's list and click one option."""
+    reveal(page, node_id)
     page.mouse.click(*widget_point(page, node_id, widget))
     page.locator(".combo-menu .menu-item", has_text=option).first.click()
 
@@ -112,4 +128,4 @@ def node_ids(page: Any, type_: str) -> list[int]:
 def wait_history_shows_last_run(page: Any) -> None:
     """Wait until the history panel's newest entry is the run this page queued last."""
     page.wait_for_function(
-        "document.querySelector('.history-list .h-item')?.dataset.promptId === app.exec.lastPromptId")
+        "document.querySelector('.history-list .h-item')?.dataset.promptId === app.lastQueued?.lastPromptId")

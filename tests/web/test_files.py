@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from editor_helpers import add_node, choose, connect, links, set_text, wait_run, widget_point, widget_value
+from editor_helpers import (
+    add_node, choose, connect, links, node_ids, reveal, set_text, wait_run, widget_point, widget_value,
+)
 
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import ui_to_api
@@ -31,11 +34,12 @@ def _drop_file(page: Any, data: bytes, name: str, mime: str, at: tuple[float, fl
 
 
 def _menu(page: Any, *path: str) -> None:
+    """Click through the Workflow menu, each label matched whole ("inpaint" is not "inpaint_painted")."""
     page.click("#menu-workflow")
     for label in path[:-1]:
-        page.locator(".menu-item", has_text=label).first.hover()
+        page.locator(".menu-item", has_text=re.compile(rf"^{re.escape(label)}$")).first.hover()
         page.wait_for_timeout(200)
-    page.locator(".menu-item", has_text=path[-1]).last.click()
+    page.locator(".menu-item", has_text=re.compile(rf"^{re.escape(path[-1])}$")).last.click()
 
 
 def test_png_from_a_run_dropped_back_gives_the_same_graph(page: Any, live_server: Any) -> None:
@@ -242,8 +246,24 @@ def _pick_available(page: Any) -> None:
         choose(page, node, name, option)
 
 
+def _upload_pictures(page: Any, folder: Path) -> None:
+    """Give every Load Image a picture (64x64, its top-left corner transparent: a mask) with its upload button."""
+    from PIL import Image
+
+    picture = Image.new("RGBA", (64, 64), (240, 240, 240, 255))
+    picture.paste((0, 0, 0, 0), (0, 0, 24, 24))
+    picture.save(folder / "shipped_picture.png")
+    for loader in node_ids(page, "LoadImage"):
+        reveal(page, loader)
+        with page.expect_file_chooser() as chooser:
+            page.mouse.click(*widget_point(page, loader, "upload"))
+        chooser.value.set_files(str(folder / "shipped_picture.png"))
+        page.wait_for_function("(id) => app.graph.nodes.get(id).widget('image').value === 'shipped_picture.png'",
+                               arg=loader)
+
+
 @pytest.mark.parametrize("path", SHIPPED or [None], ids=[p.stem for p in SHIPPED] or ["none"])
-def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path: Any) -> None:
+def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path: Any, tmp_path: Path) -> None:
     if path is None:
         pytest.skip("no shipped workflows in workflows/ yet")
     _menu(page, "Templates", path.stem)
@@ -253,6 +273,7 @@ def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path
     if missing:
         pytest.skip(f"{path.name} needs a model that is not installed ({missing} has no options)")
     _pick_available(page)
+    _upload_pictures(page, tmp_path)  # a workflow that starts from a picture (inpaint_painted) gets one
     # The edit: fewer sampling steps where there are any (typed in), else one step up on the first number,
     # else a new file name typed into the first text widget.
     steps = page.evaluate("[...app.graph.nodes.values()].filter((n) => n.widget('steps')).map((n) => n.id)")
@@ -264,6 +285,7 @@ def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path
     number = None if steps else page.evaluate(first, "number")
     if number:
         node, name, value = number
+        reveal(page, node)
         page.mouse.click(*widget_point(page, node, name, "right"))
         assert widget_value(page, node, name) != value
     elif not steps:

@@ -1,0 +1,129 @@
+/**
+ * The minimap in the canvas' bottom-right corner: the whole graph small, with the view's rectangle; click or
+ * drag in it to move the view there. Nodes are drawn once into a cached layer, again only when the graph
+ * changed (a commit, another graph shown) or while something is being dragged, so a pan costs one blit.
+ */
+
+import { nodeBounds } from './fit.js';
+import { TITLE_H, visibleSize } from './graph.js';
+
+const W = 200;
+const H = 140;
+const PAD = 6;
+const HIDDEN_KEY = 'nodegraph.minimap.hidden';
+
+export class Minimap {
+  constructor(app) {
+    this.app = app;
+    this.dirty = true;
+    this.stamp = null;
+    this.frame = null; // {scale, x0, y0}: world to minimap pixels
+    this.layer = document.createElement('canvas');
+    this.box = Object.assign(document.createElement('div'), { id: 'minimap' });
+    this.canvas = document.createElement('canvas');
+    this.canvas.title = 'Minimap: click or drag to move the view';
+    this.toggleButton = Object.assign(document.createElement('button'), { type: 'button', className: 'minimap-toggle' });
+    this.toggleButton.addEventListener('click', () => this.setHidden(!this.hidden));
+    this.box.append(this.canvas, this.toggleButton);
+    app.canvas.parentElement?.appendChild(this.box);
+    let hidden = false;
+    try { hidden = localStorage.getItem(HIDDEN_KEY) === '1'; } catch { /* no storage */ }
+    this.setHidden(hidden);
+    this.canvas.addEventListener('pointerdown', (e) => {
+      this.canvas.setPointerCapture?.(e.pointerId);
+      this.pressed = true;
+      this.jump(e);
+    });
+    this.canvas.addEventListener('pointermove', (e) => { if (this.pressed) this.jump(e); });
+    this.canvas.addEventListener('pointerup', () => { this.pressed = false; });
+  }
+
+  setHidden(hidden) {
+    this.hidden = hidden;
+    this.box.classList.toggle('hidden', hidden);
+    this.toggleButton.textContent = hidden ? 'map' : '×';
+    this.toggleButton.title = hidden ? 'Show the minimap' : 'Hide the minimap';
+    try { localStorage.setItem(HIDDEN_KEY, hidden ? '1' : '0'); } catch { /* no storage */ }
+    this.invalidate();
+    this.app.requestDraw?.();
+  }
+
+  invalidate() {
+    this.dirty = true;
+  }
+
+  /** Redraw the cached node layer: every node as a box in its title colour, scaled into the minimap. */
+  rebuild() {
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of [this.layer, this.canvas]) {
+      c.width = W * dpr;
+      c.height = H * dpr;
+    }
+    const ctx = this.layer.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    const nodes = [...this.app.graph.nodes.values()];
+    const b = nodeBounds(nodes);
+    if (!b) { this.frame = null; return; }
+    const scale = Math.min((W - 2 * PAD) / Math.max(1, b[2] - b[0]), (H - 2 * PAD) / Math.max(1, b[3] - b[1]));
+    // Centred in the box.
+    const x0 = b[0] - ((W - 2 * PAD) / scale - (b[2] - b[0])) / 2;
+    const y0 = b[1] - ((H - 2 * PAD) / scale - (b[3] - b[1])) / 2;
+    this.frame = { scale, x0, y0 };
+    for (const n of nodes) {
+      const [w, h] = visibleSize(n);
+      const [x, y] = this.toMap([n.pos[0], n.pos[1] - TITLE_H]);
+      ctx.fillStyle = n.bgcolor || '#4a4a55';
+      ctx.fillRect(x, y, Math.max(1, w * scale), Math.max(1, h * scale));
+      ctx.fillStyle = n.color || '#8a8a99';
+      ctx.fillRect(x, y, Math.max(1, w * scale), Math.max(1, TITLE_H * scale));
+    }
+  }
+
+  toMap([wx, wy]) {
+    const f = this.frame;
+    return [PAD + (wx - f.x0) * f.scale, PAD + (wy - f.y0) * f.scale];
+  }
+
+  /** Called at the end of every canvas frame: blit the node layer, then the view's rectangle. */
+  draw() {
+    if (this.hidden || !this.box.isConnected) return;
+    const { app } = this;
+    const stamp = `${app.graph.version}`;
+    if (this.dirty || this.graph !== app.graph || this.stamp !== stamp || app.interaction?.op) {
+      this.rebuild();
+      this.dirty = false;
+      this.graph = app.graph;
+      this.stamp = stamp;
+    }
+    const ctx = this.canvas.getContext('2d');
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.layer, 0, 0);
+    if (!this.frame) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const r = app.canvas.getBoundingClientRect();
+    // Kept inside the box: a view larger than the graph shows as the box's edge.
+    const clamp = ([x, y]) => [Math.min(W - 1, Math.max(1, x)), Math.min(H - 1, Math.max(1, y))];
+    const [ax, ay] = clamp(this.toMap(app.toWorld([0, 0])));
+    const [bx, by] = clamp(this.toMap(app.toWorld([r.width, r.height])));
+    ctx.strokeStyle = '#8ab4f8';
+    ctx.lineWidth = 1.5;
+    ctx.fillStyle = '#8ab4f822';
+    ctx.fillRect(ax, ay, bx - ax, by - ay);
+    ctx.strokeRect(ax, ay, bx - ax, by - ay);
+  }
+
+  /** Centre the view on the world point under the pointer. */
+  jump(e) {
+    if (!this.frame) return;
+    const r = this.canvas.getBoundingClientRect();
+    const f = this.frame;
+    const world = [(e.clientX - r.left - PAD) / f.scale + f.x0, (e.clientY - r.top - PAD) / f.scale + f.y0];
+    const { view } = this.app;
+    const c = this.app.canvas.getBoundingClientRect();
+    view.offset = [c.width / 2 / view.scale - world[0], c.height / 2 / view.scale - world[1]];
+    this.app.requestDraw();
+  }
+}
