@@ -65,6 +65,7 @@ export class App {
     try {
       this.defs = new NodeDefs(await this.api.objectInfo());
       this.restore(JSON.stringify(this.workflowJSON(false)));
+      this.library?.render();
       toast('Node definitions refreshed');
     } catch (err) {
       toast(`Could not refresh node definitions: ${err.message}`, 'error');

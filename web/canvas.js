@@ -1,15 +1,16 @@
 /**
- * Draws the graph on the canvas: only what is in view, with text widths cached between frames. Three levels of
- * detail by zoom: everything from TEXT_ZOOM up; titles (in a font that stays legible) and shapes down to
- * FAR_ZOOM; plain boxes below.
+ * Draws the graph on the canvas: only what is in view, with text widths cached between frames. Levels of detail
+ * by zoom: everything from TEXT_ZOOM up; below it shapes and sockets, with titles in a font grown to stay
+ * legible down to TITLE_ZOOM; below FAR_ZOOM nodes are plain boxes.
  */
 
 import { typeColor } from './colors.js';
 import { typesMatch } from './defs.js';
-import { FAR_ZOOM, TEXT_ZOOM } from './fit.js';
+import { FAR_ZOOM, TEXT_ZOOM, TITLE_ZOOM } from './fit.js';
 import { MODE_BYPASS, MODE_NEVER, TITLE_H, linkBend, linkMid, nodeLayout, socketPos, visibleSize } from './graph.js';
-import { ExecState, shownImage } from './run.js';
-import { drawWidget, fitText, wrap } from './widgets.js';
+import { ExecState } from './run.js';
+import { drawError, drawOutputs } from './run_draw.js';
+import { drawWidget, fitText } from './widgets.js';
 
 // Titles drawn below TEXT_ZOOM are at least this many screen pixels tall.
 const MIN_TITLE_PX = 10;
@@ -109,7 +110,7 @@ export class Renderer {
     ctx.fillStyle = `${g.color || '#3f789e'}88`;
     ctx.fillRect(x, y, w, 34);
     const { scale } = this.app.view;
-    if (scale < FAR_ZOOM) return;
+    if (scale < TITLE_ZOOM) return;
     ctx.fillStyle = '#eee';
     ctx.font = `${detail ? 20 : Math.ceil(Math.max(20, (MIN_TITLE_PX * 1.4) / scale))}px sans-serif`;
     ctx.textAlign = 'left';
@@ -199,6 +200,7 @@ export class Renderer {
     if (app.view.scale < FAR_ZOOM && !app.drag) {
       ctx.globalAlpha = node.mode === MODE_NEVER ? 0.4 : 1;
       this.drawNodeFar(node, x, y, w, h);
+      this.drawTitleLarge(node, x, y, w);
       ctx.globalAlpha = 1;
       return;
     }
@@ -232,7 +234,7 @@ export class Renderer {
       this.drawSockets(node, false);
     }
     ctx.globalAlpha = 1;
-    if (detail) this.drawError(node, x, y + h);
+    if (detail) drawError(this, node, x, y + h);
   }
 
   drawTitle(node, x, y, w) {
@@ -272,7 +274,7 @@ export class Renderer {
 
   /** Below TEXT_ZOOM: the title alone, in a font grown so it stays readable, cut to the node's width. */
   drawTitleLarge(node, x, y, w) {
-    if (node.type === 'Reroute' || this.app.view.scale < FAR_ZOOM) return;
+    if (node.type === 'Reroute' || this.app.view.scale < TITLE_ZOOM) return;
     const { ctx } = this;
     const size = Math.ceil(Math.max(13, MIN_TITLE_PX / this.app.view.scale));
     ctx.font = `bold ${size}px sans-serif`;
@@ -342,49 +344,8 @@ export class Renderer {
       const linked = node.inputs.some((i) => i.widget?.name === w.name && i.link !== null && i.link !== undefined);
       drawWidget(ctx, w, l.widgets[k], { linked, error: errInputs.has(w.name), measure: this.measure, detail: true });
     });
-    this.drawOutputs(node, l.free);
+    drawOutputs(this, node, l.free);
     ctx.restore();
-  }
-
-  /** Images and text a run produced (or the live preview, or an upload's thumbnail) in the free area. */
-  drawOutputs(node, [x, y, w, h]) {
-    const { ctx, app } = this;
-    if (h < 12) return;
-    const out = this.exec.outputs.get(node.id);
-    let img = this.exec.previews.get(node.id) || null;
-    const ref = img ? null : shownImage(this.exec, node);
-    if (ref) img = app.images.get(app.api.viewUrl(ref));
-    if (img && img.complete !== false && img.naturalWidth !== 0) {
-      const iw = img.naturalWidth || img.width;
-      const ih = img.naturalHeight || img.height;
-      const s = Math.min(w / iw, h / ih);
-      ctx.drawImage(img, x + (w - iw * s) / 2, y + (h - ih * s) / 2, iw * s, ih * s);
-      if (out?.images?.length > 1) {
-        ctx.fillStyle = '#ccc';
-        ctx.textAlign = 'right';
-        ctx.fillText(`1 / ${out.images.length}`, x + w, y + h - 8);
-      }
-    } else if (out?.text?.length) {
-      ctx.fillStyle = '#e6e6e6';
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'top';
-      wrap(ctx, this.measure, out.text.join('\n'), w - 8).slice(0, Math.floor(h / 15))
-        .forEach((line, i) => ctx.fillText(line, x + 4, y + 2 + i * 15));
-    }
-  }
-
-  drawError(node, x, y) {
-    const err = this.exec.errors.get(node.id);
-    if (!err) return;
-    const { ctx } = this;
-    ctx.font = '12px sans-serif';
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    const lines = wrap(ctx, this.measure, err.message, Math.max(240, node.size[0])).slice(0, 6);
-    ctx.fillStyle = '#3a1010ee';
-    ctx.fillRect(x, y + 4, Math.max(240, node.size[0]) + 8, lines.length * 15 + 8);
-    ctx.fillStyle = '#ff8080';
-    lines.forEach((line, i) => ctx.fillText(line, x + 4, y + 8 + i * 15));
   }
 
   drawOverlay() {

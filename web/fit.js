@@ -2,10 +2,12 @@
 
 import { TITLE_H, visibleSize } from './graph.js';
 
-/** At and above this zoom, widgets, labels and badges are drawn; below it only shapes (and titles, see canvas.js). */
+/** At and above this zoom, widgets, labels and badges are drawn; below it only shapes and titles. */
 export const TEXT_ZOOM = 0.6;
 /** Below this zoom nodes are plain boxes. */
 export const FAR_ZOOM = 0.3;
+/** Down to this zoom titles are drawn, in a font grown to stay legible (canvas.js). */
+export const TITLE_ZOOM = 0.2;
 const MAX_FIT = 1.2;
 const MARGIN = 40;
 

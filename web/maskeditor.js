@@ -197,6 +197,7 @@ class MaskEditor {
   wheel(e) {
     e.preventDefault();
     const p = this.local(e);
+    this.cursor = p;
     const before = this.toImage(p);
     this.view.scale = Math.min(32, Math.max(0.05, this.view.scale * Math.exp(-e.deltaY * 0.0015)));
     const after = this.toImage(p);

@@ -17,8 +17,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from nodegraph.config import REPO_ROOT, Config
+from nodegraph.config import Config
 
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout whose web/ is measured
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 

@@ -6,6 +6,7 @@ event, so the tests go through the same code paths a person does.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,33 @@ def wait_history_shows_last_run(page: Any) -> None:
     """Wait until the history panel's newest entry is the run this page queued last."""
     page.wait_for_function(
         "document.querySelector('.history-list .h-item')?.dataset.promptId === app.lastQueued?.lastPromptId")
+
+
+def workflow_menu(page: Any, *path: str) -> None:
+    """Click through the Workflow menu, each label matched whole ("inpaint" is not "inpaint_painted")."""
+    page.click("#menu-workflow")
+    for label in path[:-1]:
+        page.locator(".menu-item", has_text=re.compile(rf"^{re.escape(label)}$")).first.hover()
+        page.wait_for_timeout(200)
+    page.locator(".menu-item", has_text=re.compile(rf"^{re.escape(path[-1])}$")).last.click()
+
+
+def pick_available_models(page: Any) -> None:
+    """Where a saved choice (a model name) is not installed here, pick the first installed one with the mouse."""
+    stale = page.evaluate("""() => [...app.graph.nodes.values()].flatMap((n) => n.widgets
+        .filter((w) => w.kind === 'combo' && (w.options.values || []).length && !w.options.values.includes(w.value)
+          && w.name !== 'image')
+        .map((w) => [n.id, w.name, String(w.options.values[0])]))""")
+    for node, name, option in stale:
+        choose(page, node, name, option)
+
+
+def upload(page: Any, node_id: int, path: Path) -> str:
+    """Upload a picture into an image loader with its upload button and the file chooser; returns its value."""
+    reveal(page, node_id)
+    with page.expect_file_chooser() as chooser:
+        page.mouse.click(*widget_point(page, node_id, "upload"))
+    chooser.value.set_files(str(path))
+    page.wait_for_function("([id, stem]) => String(app.graph.nodes.get(id).widget('image').value).startsWith(stem)",
+                           arg=[node_id, Path(path).stem])
+    return widget_value(page, node_id, "image")
