@@ -4,14 +4,8 @@
  * canvas to drop it there.
  */
 
+import { el } from './menus.js';
 import { searchNodes } from './search.js';
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export class Library {
   constructor(app, root) {

@@ -2,6 +2,14 @@
 
 const open = [];
 
+/** A new element with a class and text. */
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
 export function closeMenus() {
   while (open.length) open.pop().remove();
 }

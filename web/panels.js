@@ -2,14 +2,7 @@
  * how they ended) to re-open in a tab, interrupt, clear. */
 
 import { runInfo } from './history.js';
-import { toast } from './menus.js';
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el, toast } from './menus.js';
 
 export class Panels {
   constructor(app, root) {

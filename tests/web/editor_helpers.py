@@ -80,6 +80,23 @@ def add_node(page: Any, query: str, at: Point) -> int:
     return page.evaluate("() => [...app.selected][0]")
 
 
+def add_reroute(page: Any, at: Point) -> int:
+    """Right-click empty canvas at page point `at` and pick Add Reroute."""
+    page.mouse.click(*at, button="right")
+    page.locator(".menu-item", has_text="Add Reroute").click()
+    return page.evaluate("[...app.selected][0]")
+
+
+def sampler_chain(page: Any, steps: int, delay: float) -> tuple[int, int]:
+    """The model-free Editor Sampler (fixtures/) into a Save Image, `steps` progress steps `delay` seconds apart."""
+    sampler = add_node(page, "editor sampler", (60, 140))
+    save = add_node(page, "save image", (420, 140))
+    connect(page, sampler, "IMAGE", save, "images")
+    set_text(page, sampler, "steps", str(steps))
+    set_text(page, sampler, "delay", str(delay))
+    return sampler, save
+
+
 def connect(page: Any, origin: int, output: str, target: int, input_name: str) -> None:
     drag(page, socket_point(page, origin, output, False), socket_point(page, target, input_name, True))
 

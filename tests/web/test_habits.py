@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from editor_helpers import (
-    add_node, choose, connect, drag, links, node_ids, set_text, socket_point, title_point, wait_run,
+    add_node, add_reroute, choose, connect, drag, links, node_ids, set_text, socket_point, title_point, wait_run,
     widget_point, workflow_menu,
 )
 
@@ -27,9 +27,7 @@ def test_link_dropped_on_each_ksampler_widget_links_that_input(page: Any, live_s
     sampler = add_node(page, "ksampler", (560, 110))
     number = add_node(page, "primitive int", (60, 110))
     real = add_node(page, "primitive float", (60, 330))
-    page.mouse.click(120, 640, button="right")
-    page.locator(".menu-item", has_text="Add Reroute").click()
-    reroute = page.evaluate("[...app.selected][0]")
+    reroute = add_reroute(page, (120, 640))
     sources = {"int": (number, "INT"), "float": (real, "FLOAT"), "any": (reroute, "")}
     for widget, kind, expected in KSAMPLER_DROPS:
         origin, output = sources[kind]

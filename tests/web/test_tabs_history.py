@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from editor_helpers import (
-    add_node, connect, node_ids, set_text, title_point, wait_history_shows_last_run, wait_run, widget_value,
-    workflow_menu,
+    add_node, connect, node_ids, sampler_chain, set_text, title_point, wait_history_shows_last_run, wait_run,
+    widget_value, workflow_menu,
 )
 
 
@@ -86,17 +86,8 @@ def test_saved_name_and_tabs_come_back_after_a_reload(page: Any, live_server: An
     assert page.locator(".modal input").count() == 0
 
 
-def _sampler_chain(page: Any, steps: int, delay: float) -> tuple[int, int]:
-    sampler = add_node(page, "editor sampler", (60, 140))
-    save = add_node(page, "save image", (420, 140))
-    connect(page, sampler, "IMAGE", save, "images")
-    set_text(page, sampler, "steps", str(steps))
-    set_text(page, sampler, "delay", str(delay))
-    return sampler, save
-
-
 def test_a_run_shows_on_the_tab_that_queued_it(page: Any, live_server: Any) -> None:
-    sampler, save = _sampler_chain(page, steps=6, delay=0.2)
+    sampler, save = sampler_chain(page, steps=6, delay=0.2)
     page.keyboard.press("Control+Enter")
     page.wait_for_function("(id) => app.exec.running === id", arg=sampler, timeout=20000)
     page.click("#tabs .tab-new")  # another tab while it runs: the same node ids, none of the run's marks
@@ -109,7 +100,7 @@ def test_a_run_shows_on_the_tab_that_queued_it(page: Any, live_server: Any) -> N
 
 def test_history_shows_time_duration_summary_and_where_an_interrupted_run_stopped(page: Any,
                                                                                    live_server: Any) -> None:
-    sampler, _ = _sampler_chain(page, steps=3, delay=0.2)
+    sampler, _ = sampler_chain(page, steps=3, delay=0.2)
     text = add_node(page, "string replace", (60, 480))
     show = add_node(page, "show text", (420, 480))
     connect(page, text, "STRING", show, "text")

@@ -56,6 +56,20 @@ def _decode_and_save(latent: list[Any], prefix: str) -> dict[str, Any]:
     }
 
 
+def _repaint(picture: list[Any], mask: list[Any], seed: int) -> dict[str, Any]:
+    """Nodes 11, 3, 8, 12 and 9: encode the picture for inpainting, repaint where the mask is, and composite the
+    result back onto the picture through the same mask (every pixel outside it stays the picture's), saved."""
+    return {
+        "11": {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": picture, "vae": ["4", 2], "mask": mask,
+                                                                "grow_mask_by": 6}},
+        "3": _sampler(["11", 0], seed),
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "12": {"class_type": "ImageCompositeMasked", "inputs": {
+            "destination": picture, "source": ["8", 0], "x": 0, "y": 0, "resize_source": False, "mask": mask}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "inpaint", "images": ["12", 0]}},
+    }
+
+
 def box_mask(box: tuple[int, int, int, int], first_id: int, size: int = SIZE) -> dict[str, Any]:
     """Three nodes (ids first_id..first_id+2) making a size x size MASK that is 1 inside box = (x, y, w, h)."""
     x, y, w, h = box
@@ -96,14 +110,7 @@ def inpaint(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int = 42, ba
     prompt["22"] = _sampler(["21", 0], base_seed, positive=["20", 0])
     prompt["23"] = {"class_type": "VAEDecode", "inputs": {"samples": ["22", 0], "vae": ["4", 2]}}
     prompt.update(box_mask(INPAINT_BOX, 30))
-    prompt["11"] = {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["23", 0], "vae": ["4", 2],
-                                                                     "mask": ["32", 0], "grow_mask_by": 6}}
-    prompt["3"] = _sampler(["11", 0], seed)
-    prompt["8"] = {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}}
-    prompt["12"] = {"class_type": "ImageCompositeMasked", "inputs": {
-        "destination": ["23", 0], "source": ["8", 0], "x": 0, "y": 0, "resize_source": False, "mask": ["32", 0]}}
-    prompt["9"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": "inpaint", "images": ["12", 0]}}
-    return prompt
+    return {**prompt, **_repaint(["23", 0], ["32", 0], seed)}
 
 
 def inpaint_painted(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int = 42,
@@ -113,14 +120,7 @@ def inpaint_painted(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int 
     outside it is the picture's own."""
     prompt = _base(ckpt, text)
     prompt["1"] = {"class_type": "LoadImage", "inputs": {"image": image}}
-    prompt["11"] = {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["1", 0], "vae": ["4", 2],
-                                                                     "mask": ["1", 1], "grow_mask_by": 6}}
-    prompt["3"] = _sampler(["11", 0], seed)
-    prompt["8"] = {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}}
-    prompt["12"] = {"class_type": "ImageCompositeMasked", "inputs": {
-        "destination": ["1", 0], "source": ["8", 0], "x": 0, "y": 0, "resize_source": False, "mask": ["1", 1]}}
-    prompt["9"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": "inpaint", "images": ["12", 0]}}
-    return prompt
+    return {**prompt, **_repaint(["1", 0], ["1", 1], seed)}
 
 
 def controlnet(ckpt: str = CHECKPOINT, control_net: str = CONTROLNET, text: str = CONTROLNET_TEXT,
