@@ -166,11 +166,6 @@ export class App {
     return this.tabs.current.name;
   }
 
-  setWorkflowName(name) {
-    this.tabs.current.name = name;
-    this.tabs.save();
-  }
-
   /** Fit the view: readable (never below the zoom where text is drawn) unless `readable: false`. */
   fitView(options = {}) {
     fitView(this, options);

@@ -223,6 +223,7 @@ export class Interaction {
         node.invalidate();
       },
       up: () => this.app.commit(),
+      moves: true, // nodes change place or size: the minimap follows while it lasts
     };
   }
 
@@ -237,6 +238,7 @@ export class Interaction {
         if (group) group.bounding = [g0[0] + dx, g0[1] + dy, g0[2], g0[3]];
       },
       up: () => { if (this.moved) this.app.commit(); },
+      moves: true,
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The minimap in the canvas' bottom-right corner: the whole graph small, with the view's rectangle; click or
  * drag in it to move the view there. Nodes are drawn once into a cached layer, again only when the graph
- * changed (a commit, another graph shown) or while something is being dragged, so a pan costs one blit.
+ * changed (a commit, another graph shown) or while nodes are being moved or resized, so a pan costs one blit.
  */
 
 import { nodeBounds } from './fit.js';
@@ -56,8 +56,8 @@ export class Minimap {
   rebuild() {
     const dpr = window.devicePixelRatio || 1;
     for (const c of [this.layer, this.canvas]) {
-      c.width = W * dpr;
-      c.height = H * dpr;
+      if (c.width !== W * dpr) c.width = W * dpr;
+      if (c.height !== H * dpr) c.height = H * dpr;
     }
     const ctx = this.layer.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -90,7 +90,7 @@ export class Minimap {
     if (this.hidden || !this.box.isConnected) return;
     const { app } = this;
     const stamp = `${app.graph.version}`;
-    if (this.dirty || this.graph !== app.graph || this.stamp !== stamp || app.interaction?.op) {
+    if (this.dirty || this.graph !== app.graph || this.stamp !== stamp || app.interaction?.op?.moves) {
       this.rebuild();
       this.dirty = false;
       this.graph = app.graph;
