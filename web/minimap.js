@@ -1,7 +1,8 @@
 /**
  * The minimap in the canvas' bottom-right corner: the whole graph small, with the view's rectangle; click or
- * drag in it to move the view there. Nodes are drawn once into a cached layer, again only when the graph
- * changed (a commit, another graph shown) or while nodes are being moved or resized, so a pan costs one blit.
+ * drag in it to move the view there. Nodes are drawn only when the graph changed (a commit, another graph shown)
+ * or while nodes are being moved or resized; the view's rectangle is an element moved by style, so a pan or zoom
+ * of the canvas costs the minimap a few assignments and no drawing or layout read.
  */
 
 import { nodeBounds } from './fit.js';
@@ -18,13 +19,14 @@ export class Minimap {
     this.dirty = true;
     this.stamp = null;
     this.frame = null; // {scale, x0, y0}: world to minimap pixels
-    this.layer = document.createElement('canvas');
+    this.shown = ''; // the view rectangle's last position, to touch the style only when it moves
     this.box = Object.assign(document.createElement('div'), { id: 'minimap' });
     this.canvas = document.createElement('canvas');
+    this.rect = Object.assign(document.createElement('div'), { className: 'minimap-view' });
     this.canvas.title = 'Minimap: click or drag to move the view';
     this.toggleButton = Object.assign(document.createElement('button'), { type: 'button', className: 'minimap-toggle' });
     this.toggleButton.addEventListener('click', () => this.setHidden(!this.hidden));
-    this.box.append(this.canvas, this.toggleButton);
+    this.box.append(this.canvas, this.rect, this.toggleButton);
     app.canvas.parentElement?.appendChild(this.box);
     let hidden = false;
     try { hidden = localStorage.getItem(HIDDEN_KEY) === '1'; } catch { /* no storage */ }
@@ -45,6 +47,7 @@ export class Minimap {
     this.toggleButton.title = hidden ? 'Show the minimap' : 'Hide the minimap';
     try { localStorage.setItem(HIDDEN_KEY, hidden ? '1' : '0'); } catch { /* no storage */ }
     this.invalidate();
+    this.shown = '';
     this.app.requestDraw?.();
   }
 
@@ -52,14 +55,13 @@ export class Minimap {
     this.dirty = true;
   }
 
-  /** Redraw the cached node layer: every node as a box in its title colour, scaled into the minimap. */
+  /** Draw every node as a box in its title colour, scaled into the minimap. */
   rebuild() {
     const dpr = window.devicePixelRatio || 1;
-    for (const c of [this.layer, this.canvas]) {
-      if (c.width !== W * dpr) c.width = W * dpr;
-      if (c.height !== H * dpr) c.height = H * dpr;
-    }
-    const ctx = this.layer.getContext('2d');
+    const c = this.canvas;
+    if (c.width !== W * dpr) c.width = W * dpr;
+    if (c.height !== H * dpr) c.height = H * dpr;
+    const ctx = c.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     const nodes = [...this.app.graph.nodes.values()];
@@ -85,7 +87,7 @@ export class Minimap {
     return [PAD + (wx - f.x0) * f.scale, PAD + (wy - f.y0) * f.scale];
   }
 
-  /** Called at the end of every canvas frame: blit the node layer, then the view's rectangle. */
+  /** Called at the end of every canvas frame: the nodes when they changed, then the view's rectangle. */
   draw() {
     if (this.hidden || !this.box.isConnected) return;
     const { app } = this;
@@ -96,23 +98,21 @@ export class Minimap {
       this.graph = app.graph;
       this.stamp = stamp;
     }
-    const ctx = this.canvas.getContext('2d');
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    ctx.drawImage(this.layer, 0, 0);
-    if (!this.frame) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const r = app.canvas.getBoundingClientRect();
-    // Kept inside the box: a view larger than the graph shows as the box's edge.
-    const clamp = ([x, y]) => [Math.min(W - 1, Math.max(1, x)), Math.min(H - 1, Math.max(1, y))];
-    const [ax, ay] = clamp(this.toMap(app.toWorld([0, 0])));
-    const [bx, by] = clamp(this.toMap(app.toWorld([r.width, r.height])));
-    ctx.strokeStyle = '#8ab4f8';
-    ctx.lineWidth = 1.5;
-    ctx.fillStyle = '#8ab4f822';
-    ctx.fillRect(ax, ay, bx - ax, by - ay);
-    ctx.strokeRect(ax, ay, bx - ax, by - ay);
+    let shown = 'none';
+    if (this.frame) {
+      // The canvas' size as the renderer last set it (no layout read); kept inside the box, so a view larger
+      // than the graph shows as the box's edge.
+      const dpr = app.renderer.dpr || 1;
+      const clamp = ([x, y]) => [Math.min(W, Math.max(0, x)), Math.min(H, Math.max(0, y))];
+      const [ax, ay] = clamp(this.toMap(app.toWorld([0, 0])));
+      const [bx, by] = clamp(this.toMap(app.toWorld([app.canvas.width / dpr, app.canvas.height / dpr])));
+      shown = `${ax.toFixed(1)},${ay.toFixed(1)},${(bx - ax).toFixed(1)},${(by - ay).toFixed(1)}`;
+    }
+    if (shown === this.shown) return;
+    this.shown = shown;
+    const [x, y, w, h] = shown.split(',');
+    Object.assign(this.rect.style, shown === 'none' ? { display: 'none' }
+      : { display: '', left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
   }
 
   /** Centre the view on the world point under the pointer. */
