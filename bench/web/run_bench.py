@@ -113,7 +113,8 @@ rasterized; "edit commit" is what finishing an edit costs (undo snapshot plus au
 "fit" shows the whole graph (the "." key; below 60% zoom only titles are drawn, below 30% nodes are plain
 boxes); "open" is the view a workflow opens at (fitted, but never below the 60% at which widgets are drawn);
 "1:1" shows the top-left corner at full detail, so only the nodes in view are drawn. Shared 2-core machine,
-other jobs running: medians of {runs} page loads, range in brackets."""
+other jobs running: medians of {runs} page loads, range in brackets. `--against REV` adds the same table for
+the editor of an older git revision, its page loads taking turns with these."""
 
 
 def write_section(text: str) -> None:
@@ -146,9 +147,9 @@ def main() -> None:
             older = checkout(args.against, Path(tmp))
             mine: list[list[dict[str, Any]]] = []
             theirs: list[list[dict[str, Any]]] = []
-            for _ in range(args.runs):  # interleaved, so both see the same load on the machine
-                mine += run(args.chromium, 1)
-                theirs += run(args.chromium, 1, older)
+            for i in range(args.runs):  # interleaved, taking turns to go first, so both see the same load
+                for which in ((mine, REPO_ROOT), (theirs, older))[::1 if i % 2 == 0 else -1]:
+                    which[0].extend(run(args.chromium, 1, which[1]))
         text = (INTRO.format(runs=args.runs) + "\n\n" + table(mine) + f"\n\nThe editor at `{args.against}`, "
                 "its page loads interleaved with the ones above (it has no \"open\" view):\n\n" + table(theirs))
     print(text)
