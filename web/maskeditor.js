@@ -76,6 +76,7 @@ class MaskEditor {
     for (const b of bar.querySelectorAll('[data-act]')) b.addEventListener('click', () => acts[b.dataset.act]());
     for (const input of bar.querySelectorAll('input[type=range]')) {
       input.addEventListener('input', () => this.setBrush(input.name, Number(input.value)));
+      input.addEventListener('change', () => input.blur()); // so the editor's keys work again at once
     }
     this.setTool('brush');
     this.syncInputs();
