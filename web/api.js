@@ -16,6 +16,13 @@ async function json(res) {
   return body;
 }
 
+/**
+ * The editor's one opt-in to live previews, kept in one place because the server's opt-in may move between the
+ * socket's feature flags (sent when it opens) and a prompt's extra_data (merged into every queued prompt).
+ */
+const PREVIEWS = Object.freeze({ socketFlags: { supports_preview_metadata: true },
+  extraData: { preview_method: 'auto' } });
+
 export class Api extends EventTarget {
   constructor(base = '') {
     super();
@@ -50,7 +57,7 @@ export class Api extends EventTarget {
    * previews, so it asks for them: the server sends none to a prompt that does not. */
   queuePrompt(prompt, workflow) {
     return this.post('/prompt', { prompt, client_id: this.clientId,
-      extra_data: { extra_pnginfo: { workflow }, preview_method: 'auto' } });
+      extra_data: { ...PREVIEWS.extraData, extra_pnginfo: { workflow } } });
   }
 
   listWorkflows() {
@@ -65,6 +72,20 @@ export class Api extends EventTarget {
     return fetch(this.url(`/userdata/${encodeURIComponent(`workflows/${name}`)}?overwrite=true`), {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(workflow),
     }).then(json);
+  }
+
+  /**
+   * The mask editor's save, as ComfyUI's mask editor sends it: `image` is a PNG whose alpha is the mask (0 where
+   * to repaint), `original_ref` the {filename, subfolder, type} of the picture it was painted on; the server
+   * writes that picture with this alpha into input/clipspace/ and answers {name, subfolder, type}.
+   */
+  uploadMask(blob, name, originalRef) {
+    const form = new FormData();
+    form.append('image', blob, name);
+    form.append('original_ref', JSON.stringify(originalRef));
+    form.append('type', 'input');
+    form.append('subfolder', 'clipspace');
+    return fetch(this.url('/upload/mask'), { method: 'POST', body: form }).then(json);
   }
 
   uploadImage(file) {
@@ -85,7 +106,10 @@ export class Api extends EventTarget {
     const host = this.base ? new URL(this.base).host : location.host;
     const ws = new WebSocket(`${proto}://${host}/ws?clientId=${this.clientId}`);
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this.emit('connected', {});
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: 'feature_flags', data: PREVIEWS.socketFlags }));
+      this.emit('connected', {});
+    };
     ws.onclose = () => {
       this.emit('disconnected', {});
       setTimeout(() => this.connect(), 1000);
@@ -113,7 +137,8 @@ export class Api extends EventTarget {
       const len = view.getUint32(4);
       const meta = JSON.parse(new TextDecoder().decode(buffer.slice(8, 8 + len)));
       const mime = meta.image_type || 'image/jpeg';
-      this.emit('b_preview', { blob: new Blob([buffer.slice(8 + len)], { type: mime }), node: meta.node_id });
+      this.emit('b_preview', { blob: new Blob([buffer.slice(8 + len)], { type: mime }),
+        node: meta.display_node_id ?? meta.node_id, prompt_id: meta.prompt_id });
     }
   }
 

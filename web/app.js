@@ -5,43 +5,48 @@ import { Renderer } from './canvas.js';
 import { canvasMenu, categoryItems, groupMenu, nodeMenu } from './contextmenu.js';
 import { NodeDefs, typesMatch } from './defs.js';
 import { editWidget } from './editors.js';
-import { Files } from './files.js';
-import { Graph, TITLE_H, visibleSize } from './graph.js';
+import { Files, imageRef } from './files.js';
+import { TEXT_ZOOM, allVisible, fitView, nodeBounds } from './fit.js';
+import { TITLE_H } from './graph.js';
 import { Interaction } from './interact.js';
+import { Library } from './library.js';
 import { askText, closeMenus, showMenu, toast } from './menus.js';
+import { Minimap } from './minimap.js';
 import { Panels } from './panels.js';
-import { ExecState, ImageCache, bindExecution, showValidationErrors } from './run.js';
+import { ImageCache, bindExecution, showValidationErrors } from './run.js';
 import { SearchBox } from './search.js';
 import { SubgraphView } from './subgraph_view.js';
 import { hasInstances } from './subgraphs.js';
+import { Tabs } from './tabs.js';
 import { applySeedControls } from './widgets.js';
 import { graphToPrompt, loadAny } from './workflow.js';
 
-const AUTOSAVE_KEY = 'nodegraph.workflow';
 const UNDO_LIMIT = 100;
 
+/**
+ * The editor. The tab on screen lends the app its live state (graph, view, selection, undo stacks, run
+ * display: see tabs.js), so every module edits `app.graph` and `app.view` whatever tab is shown.
+ */
 export class App {
-  constructor({ canvas, panel, api = new Api() }) {
+  constructor({ canvas, panel, library = null, api = new Api() }) {
     this.api = api;
     this.canvas = canvas;
-    this.graph = new Graph();
     this.defs = new NodeDefs({});
-    this.view = { scale: 1, offset: [0, 0] };
-    this.selected = new Set();
-    this.selectedGroup = null;
     this.drag = null;
-    this.exec = new ExecState();
     this.images = new ImageCache(() => this.requestDraw());
-    this.undoStack = [];
-    this.redoStack = [];
     this.clipboard = null;
-    this.workflowName = 'Unsaved workflow';
+    this.queueRemaining = 0;
+    this.stalled = null; // why the server's queue cannot run prompts now (its database keeps failing)
+    this.lastQueued = null; // the run display of the tab that queued last (run.js routes events to it)
+    this.tabs = new Tabs(this, document.getElementById('tabs'));
     this.renderer = new Renderer(canvas, this);
     this.interaction = new Interaction(this, canvas);
     this.search = new SearchBox(this);
     this.files = new Files(this);
     this.panels = panel ? new Panels(this, panel) : null;
     this.subgraphs = new SubgraphView(this);
+    this.minimap = new Minimap(this);
+    this.library = library ? new Library(this, library) : null;
   }
 
   async start() {
@@ -50,16 +55,8 @@ export class App {
     this.api.connect();
     window.addEventListener('resize', () => { this.renderer.resize(); this.requestDraw(); });
     this.renderer.resize();
-    const saved = localStorage.getItem(AUTOSAVE_KEY);
-    if (saved) {
-      try {
-        const { name, workflow } = JSON.parse(saved);
-        this.loadGraphJSON(workflow, name, { quiet: true });
-      } catch {
-        localStorage.removeItem(AUTOSAVE_KEY);
-      }
-    }
-    if (!this.undoStack.length) this.commit();
+    this.tabs.restore();
+    this.library?.render();
     this.panels?.refresh();
     this.requestDraw();
   }
@@ -69,6 +66,7 @@ export class App {
     try {
       this.defs = new NodeDefs(await this.api.objectInfo());
       this.restore(JSON.stringify(this.workflowJSON(false)));
+      this.library?.render();
       toast('Node definitions refreshed');
     } catch (err) {
       toast(`Could not refresh node definitions: ${err.message}`, 'error');
@@ -96,25 +94,27 @@ export class App {
     return this.subgraphs.workflow(withView);
   }
 
-  /** Record the workflow as an undo step (when it changed) and autosave it. */
-  commit() {
+  /**
+   * Record the workflow as an undo step (when it changed) and autosave the tab. `clean`: this state is the
+   * saved one (just opened or saved), so the tab shows no unsaved changes.
+   */
+  commit({ clean = false } = {}) {
     const snap = JSON.stringify(this.workflowJSON(false));
     if (snap !== this.undoStack[this.undoStack.length - 1]) {
       this.undoStack.push(snap);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
     }
-    try {
-      localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: this.workflowJSON() }));
-    } catch {
-      // Storage full or disabled: autosave is a convenience, the editor works without it.
-    }
+    if (clean) this.tabs.current.savedSnap = snap;
+    this.tabs.save();
+    this.minimap?.invalidate();
     this.requestDraw();
   }
 
   restore(snap) {
     this.subgraphs.reload(JSON.parse(snap));
     this.selected = new Set([...this.selected].filter((id) => this.graph.nodes.has(id)));
+    this.minimap?.invalidate();
     this.requestDraw();
   }
 
@@ -122,6 +122,7 @@ export class App {
     if (this.undoStack.length < 2) return;
     this.redoStack.push(this.undoStack.pop());
     this.restore(this.undoStack[this.undoStack.length - 1]);
+    this.tabs.save();
   }
 
   redo() {
@@ -129,63 +130,54 @@ export class App {
     if (!snap) return;
     this.undoStack.push(snap);
     this.restore(snap);
+    this.tabs.save();
   }
 
-  /** Replace the canvas with a workflow, UI or API format; unknown node types are kept and reported. */
-  loadGraphJSON(json, name = 'Unsaved workflow', { quiet = false } = {}) {
+  /**
+   * Load a workflow (UI or API format) into the tab on screen, as one undo step: Ctrl+Z brings back what was
+   * there. Unknown node types are kept and reported. User-facing opens go through tabs.open, which gives a
+   * workflow its own tab. `keepView`: show the saved view as it is (an autosaved tab coming back).
+   */
+  loadGraphJSON(json, name = 'Unsaved workflow', { quiet = false, savedName = null, keepView = false } = {}) {
+    const before = this.undoStack[this.undoStack.length - 1];
     try {
       this.subgraphs.closeTo(0, { commit: false });
       const ds = loadAny(this.graph, json, this.defs);
       this.exec.clearRunMarks();
       this.exec.outputs.clear();
       this.selected = new Set();
-      this.setWorkflowName(name);
-      // The saved view is kept when the whole graph is in it on this screen; otherwise fit the graph.
+      this.selectedGroup = null;
+      Object.assign(this.tabs.current, { name, savedName });
+      // A saved view is kept when it is readable and shows the whole graph on this screen; else fit readably.
       if (ds?.offset && ds.scale) this.view = { scale: ds.scale, offset: [...ds.offset] };
-      if (!ds?.offset || !ds.scale || !this.allVisible()) this.fitView();
-      this.undoStack = [];
-      this.commit();
+      if (!keepView && (!ds?.offset || !ds.scale || ds.scale < TEXT_ZOOM || !allVisible(this))) this.fitView();
+      this.commit({ clean: true });
       const unknown = [...new Set([...this.graph.nodes.values()]
         .filter((n) => n.unknown && n.type !== 'PrimitiveNode').map((n) => n.type))]; // PrimitiveNode: see workflow.js
       if (unknown.length && !quiet) toast(`Unknown node types (kept, not runnable): ${unknown.join(', ')}`, 'error');
       return true;
     } catch (err) {
+      if (before) this.restore(before); // a file that fails half-way leaves the graph as it was
       toast(`Could not load workflow: ${err.message}`, 'error');
       return false;
     }
   }
 
-  setWorkflowName(name) {
-    this.workflowName = name;
-    const el = document.getElementById('workflow-name');
-    if (el) el.textContent = name;
+  get workflowName() {
+    return this.tabs.current.name;
   }
 
-  /** World bounds [x0, y0, x1, y1] of all nodes, or null for an empty graph. */
-  graphBounds() {
-    const nodes = [...this.graph.nodes.values()];
-    if (!nodes.length) return null;
-    const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + visibleSize(n)[0]]);
-    const ys = nodes.flatMap((n) => [n.pos[1] - TITLE_H, n.pos[1] - TITLE_H + visibleSize(n)[1]]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  /** Fit the view: readable (never below the zoom where text is drawn) unless `readable: false`. */
+  fitView(options = {}) {
+    fitView(this, options);
+    this.requestDraw();
   }
 
-  allVisible() {
-    const b = this.graphBounds();
-    const r = this.canvas.getBoundingClientRect();
-    if (!b) return true;
-    const [sx0, sy0] = this.toScreen([b[0], b[1]]);
-    const [sx1, sy1] = this.toScreen([b[2], b[3]]);
-    return sx0 >= 0 && sy0 >= 0 && sx1 <= r.width && sy1 <= r.height;
-  }
-
-  fitView() {
-    const b = this.graphBounds();
-    const r = this.canvas.getBoundingClientRect();
-    if (!b || !r.width) { this.view = { scale: 1, offset: [0, 0] }; return; }
-    const [x0, y0, x1, y1] = b;
-    const scale = Math.min(1.2, Math.max(0.05, Math.min((r.width - 80) / (x1 - x0), (r.height - 80) / (y1 - y0))));
-    this.view = { scale, offset: [(r.width / scale - (x1 - x0)) / 2 - x0, (r.height / scale - (y1 - y0)) / 2 - y0] };
+  /** The "." key: the selection, or the whole graph, all in view (as small as it takes). */
+  fitAll() {
+    const nodes = this.selectedNodes();
+    fitView(this, { readable: false, nodes: nodes.length ? nodes : null });
+    this.requestDraw();
   }
 
   addNode(type, pos) {
@@ -269,15 +261,19 @@ export class App {
   async uploadInto(node, w, file) {
     try {
       const res = await this.api.uploadImage(file);
-      const name = res.subfolder ? `${res.subfolder}/${res.name}` : res.name;
-      const combo = node.widget(w.uploads);
-      if (!combo.options.values.includes(name)) combo.options.values = [...combo.options.values, name];
-      combo.value = name;
-      this.images.forget(this.api.viewUrl({ filename: name, type: 'input' }));
-      this.widgetChanged(node, combo, true);
+      this.setImage(node, node.widget(w.uploads), res);
     } catch (err) {
       toast(`Upload failed: ${err.message}`, 'error');
     }
+  }
+
+  /** Point an image combo at an uploaded file ({name, subfolder, type} as the upload routes answer). */
+  setImage(node, combo, res) {
+    const name = res.subfolder ? `${res.subfolder}/${res.name}` : res.name;
+    if (!combo.options.values.includes(name)) combo.options.values = [...combo.options.values, name];
+    combo.value = name;
+    this.images.forget(this.api.viewUrl(imageRef(name)));
+    this.widgetChanged(node, combo, true);
   }
 
   selectedNodes() {
@@ -336,12 +332,10 @@ export class App {
   }
 
   groupSelected() {
-    const nodes = this.selectedNodes();
-    if (!nodes.length) return;
-    const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + visibleSize(n)[0]]);
-    const ys = nodes.flatMap((n) => [n.pos[1] - TITLE_H, n.pos[1] - TITLE_H + visibleSize(n)[1]]);
-    const [x0, y0] = [Math.min(...xs) - 20, Math.min(...ys) - 54];
-    this.graph.groups.push({ title: 'Group', bounding: [x0, y0, Math.max(...xs) + 20 - x0, Math.max(...ys) + 20 - y0], color: '#3f789e' });
+    const b = nodeBounds(this.selectedNodes());
+    if (!b) return;
+    const [x0, y0] = [b[0] - 20, b[1] - 54];
+    this.graph.groups.push({ title: 'Group', bounding: [x0, y0, b[2] + 20 - x0, b[3] + 20 - y0], color: '#3f789e' });
     this.commit();
   }
 
@@ -352,12 +346,15 @@ export class App {
     const root = this.subgraphs.root;
     // Subgraph instances are flattened by the server, which takes a UI workflow as the prompt.
     const prompt = hasInstances(root) ? workflow : graphToPrompt(root);
-    this.exec.errors.clear();
+    const exec = this.exec; // this tab's run display, even if another tab is shown when the answer comes
+    exec.errors.clear();
     // Set before sending: the run's websocket events may arrive before the POST's answer does.
-    this.exec.lastStatus = 'queued';
+    exec.lastStatus = 'queued';
+    this.lastQueued = exec;
     try {
       const res = await this.api.queuePrompt(prompt, workflow);
-      this.exec.lastPromptId = res?.prompt_id;
+      exec.lastPromptId = res?.prompt_id;
+      if (res?.prompt_id) exec.promptIds.add(res.prompt_id);
       // The workflow's own seeds, as before a subgraph was opened: those inside definitions stay as saved.
       for (const node of root.nodes.values()) applySeedControls(node);
       this.commit();
@@ -365,7 +362,7 @@ export class App {
     } catch (err) {
       if (err.status === 400 && err.body) showValidationErrors(this, err.body);
       else {
-        this.exec.lastStatus = 'error';
+        exec.lastStatus = 'error';
         toast(`Queue failed: ${err.message}`, 'error');
       }
     }
@@ -377,14 +374,14 @@ export class App {
     const el = document.getElementById('status');
     if (!el) return;
     const ex = this.exec;
-    if (ex.stalled) {
-      el.textContent = `queue stalled: ${ex.stalled}`;
-      el.title = ex.stalled;
+    if (this.stalled) {
+      el.textContent = `queue stalled: ${this.stalled}`;
+      el.title = this.stalled;
       el.className = 'status error stalled';
       return;
     }
-    el.textContent = `${ex.lastStatus}${ex.queueRemaining ? ` · ${ex.queueRemaining} in queue` : ''}`;
     el.title = '';
+    el.textContent = `${ex.lastStatus}${this.queueRemaining ? ` · ${this.queueRemaining} in queue` : ''}`;
     el.className = `status ${ex.lastStatus}`;
   }
 

@@ -1,10 +1,19 @@
-/** Draws the graph on the canvas: only what is in view, with text widths cached between frames. */
+/**
+ * Draws the graph on the canvas: only what is in view, with text widths cached between frames. Levels of detail
+ * by zoom: everything from TEXT_ZOOM up; below it shapes and sockets, with titles in a font grown to stay
+ * legible down to TITLE_ZOOM; below FAR_ZOOM nodes are plain boxes.
+ */
 
 import { typeColor } from './colors.js';
 import { typesMatch } from './defs.js';
+import { FAR_ZOOM, TEXT_ZOOM, TITLE_ZOOM } from './fit.js';
 import { MODE_BYPASS, MODE_NEVER, TITLE_H, linkBend, linkMid, nodeLayout, socketPos, visibleSize } from './graph.js';
 import { ExecState } from './run.js';
-import { drawWidget, wrap } from './widgets.js';
+import { drawError, drawOutputs } from './run_draw.js';
+import { drawWidget, fitText } from './widgets.js';
+
+// Titles drawn below TEXT_ZOOM are at least this many screen pixels tall.
+const MIN_TITLE_PX = 10;
 
 const IO_TITLE = '#3a7d6b';
 const IO_BODY = '#24302d';
@@ -25,7 +34,7 @@ export class Renderer {
       }
       return w;
     };
-    this.stats = { nodesDrawn: 0, frameMs: 0 };
+    this.stats = { nodesDrawn: 0, titles: 0, detail: false, frameMs: 0 };
     this.noRun = new ExecState();
   }
 
@@ -60,10 +69,11 @@ export class Renderer {
     ctx.setTransform(this.dpr * scale, 0, 0, this.dpr * scale, this.dpr * scale * offset[0], this.dpr * scale * offset[1]);
     const rect = this.visibleRect();
     this.drawGrid(rect);
-    const detail = scale > 0.6; // below this, text is too small to read and costly to rasterize
+    const detail = scale >= TEXT_ZOOM; // below this, widget text is too small to read and costly to rasterize
     for (const g of app.graph.groups) if (intersects(g.bounding, rect)) this.drawGroup(g, detail);
     this.drawLinks(rect);
     let drawn = 0;
+    this.titles = 0;
     for (const node of app.graph.nodes.values()) {
       const [w, h] = visibleSize(node);
       if (!intersects([node.pos[0], node.pos[1] - TITLE_H, w, h + 40], rect)) continue;
@@ -71,7 +81,8 @@ export class Renderer {
       drawn++;
     }
     this.drawOverlay();
-    this.stats = { nodesDrawn: drawn, frameMs: performance.now() - t0 };
+    app.minimap?.draw();
+    this.stats = { nodesDrawn: drawn, titles: this.titles, detail, frameMs: performance.now() - t0 };
   }
 
   drawGrid([x, y, w, h]) {
@@ -98,12 +109,13 @@ export class Renderer {
     ctx.stroke();
     ctx.fillStyle = `${g.color || '#3f789e'}88`;
     ctx.fillRect(x, y, w, 34);
-    if (!detail) return;
+    const { scale } = this.app.view;
+    if (scale < TITLE_ZOOM) return;
     ctx.fillStyle = '#eee';
-    ctx.font = '20px sans-serif';
+    ctx.font = `${detail ? 20 : Math.ceil(Math.max(20, (MIN_TITLE_PX * 1.4) / scale))}px sans-serif`;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    ctx.fillText(g.title, x + 10, y + 17);
+    ctx.fillText(fitText(ctx, this.measure, g.title, w - 20), x + 10, y + 17);
   }
 
   /** Links batched into one path per colour (and alpha), so 500 links cost a handful of stroke calls. */
@@ -123,7 +135,7 @@ export class Renderer {
       batches.get(key).push(a, b);
     }
     ctx.lineWidth = 3;
-    const markers = app.view.scale > 0.6; // the dot in each link's middle opens its menu
+    const markers = app.view.scale >= TEXT_ZOOM; // the dot in each link's middle opens its menu
     for (const [key, points] of batches) {
       const [color, alpha] = key.split('|');
       ctx.strokeStyle = color;
@@ -185,9 +197,10 @@ export class Renderer {
     const [w, h] = visibleSize(node);
     const x = node.pos[0];
     const y = node.pos[1] - TITLE_H;
-    if (app.view.scale < 0.3 && !app.drag) {
+    if (app.view.scale < FAR_ZOOM && !app.drag) {
       ctx.globalAlpha = node.mode === MODE_NEVER ? 0.4 : 1;
       this.drawNodeFar(node, x, y, w, h);
+      this.drawTitleLarge(node, x, y, w);
       ctx.globalAlpha = 1;
       return;
     }
@@ -213,6 +226,7 @@ export class Renderer {
     ctx.stroke();
     ctx.setLineDash([]);
     if (detail) this.drawTitle(node, x, y, w);
+    else this.drawTitleLarge(node, x, y, w);
     if (!node.flags.collapsed) {
       this.drawSockets(node, detail);
       if (detail) this.drawBody(node);
@@ -220,7 +234,7 @@ export class Renderer {
       this.drawSockets(node, false);
     }
     ctx.globalAlpha = 1;
-    if (detail) this.drawError(node, x, y + h);
+    if (detail) drawError(this, node, x, y + h);
   }
 
   drawTitle(node, x, y, w) {
@@ -236,6 +250,7 @@ export class Renderer {
     ctx.fillStyle = '#e8e8e8';
     const label = node.unknown ? `${node.title} (unknown node type)` : node.title;
     ctx.fillText(label, x + 24, y + TITLE_H / 2);
+    this.titles++;
     const badges = [];
     if (node.subgraph) badges.push(['subgraph', '#3a7d6b']);
     if (this.exec.cached.has(node.id)) badges.push(['cached', '#4a6fa5']);
@@ -255,6 +270,19 @@ export class Renderer {
       ctx.fillText(text, bx + tw / 2, y + 13);
       bx -= 4;
     }
+  }
+
+  /** Below TEXT_ZOOM: the title alone, in a font grown so it stays readable, cut to the node's width. */
+  drawTitleLarge(node, x, y, w) {
+    if (node.type === 'Reroute' || this.app.view.scale < TITLE_ZOOM) return;
+    const { ctx } = this;
+    const size = Math.ceil(Math.max(13, MIN_TITLE_PX / this.app.view.scale));
+    ctx.font = `bold ${size}px sans-serif`;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    ctx.fillStyle = '#e8e8e8';
+    ctx.fillText(fitText(ctx, this.measure, node.title, w - 12), x + 6, y + 4);
+    this.titles++;
   }
 
   drawProgress(node, x, y, w) {
@@ -316,54 +344,8 @@ export class Renderer {
       const linked = node.inputs.some((i) => i.widget?.name === w.name && i.link !== null && i.link !== undefined);
       drawWidget(ctx, w, l.widgets[k], { linked, error: errInputs.has(w.name), measure: this.measure, detail: true });
     });
-    this.drawOutputs(node, l.free);
+    drawOutputs(this, node, l.free);
     ctx.restore();
-  }
-
-  /** Images and text a run produced (or the live preview, or an upload's thumbnail) in the free area. */
-  drawOutputs(node, [x, y, w, h]) {
-    const { ctx, app } = this;
-    if (h < 12) return;
-    const out = this.exec.outputs.get(node.id);
-    const preview = this.exec.previews.get(node.id);
-    const upload = node.widgets.find((wd) => wd.kind === 'upload');
-    let img = preview || null;
-    if (!img && out?.images?.length) img = app.images.get(app.api.viewUrl(out.images[0]));
-    if (!img && upload) {
-      const name = node.widget(upload.uploads)?.value;
-      if (name) img = app.images.get(app.api.viewUrl({ filename: name, type: 'input' }));
-    }
-    if (img && img.complete !== false && img.naturalWidth !== 0) {
-      const iw = img.naturalWidth || img.width;
-      const ih = img.naturalHeight || img.height;
-      const s = Math.min(w / iw, h / ih);
-      ctx.drawImage(img, x + (w - iw * s) / 2, y + (h - ih * s) / 2, iw * s, ih * s);
-      if (out?.images?.length > 1) {
-        ctx.fillStyle = '#ccc';
-        ctx.textAlign = 'right';
-        ctx.fillText(`1 / ${out.images.length}`, x + w, y + h - 8);
-      }
-    } else if (out?.text?.length) {
-      ctx.fillStyle = '#e6e6e6';
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'top';
-      wrap(ctx, this.measure, out.text.join('\n'), w - 8).slice(0, Math.floor(h / 15))
-        .forEach((line, i) => ctx.fillText(line, x + 4, y + 2 + i * 15));
-    }
-  }
-
-  drawError(node, x, y) {
-    const err = this.exec.errors.get(node.id);
-    if (!err) return;
-    const { ctx } = this;
-    ctx.font = '12px sans-serif';
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    const lines = wrap(ctx, this.measure, err.message, Math.max(240, node.size[0])).slice(0, 6);
-    ctx.fillStyle = '#3a1010ee';
-    ctx.fillRect(x, y + 4, Math.max(240, node.size[0]) + 8, lines.length * 15 + 8);
-    ctx.fillStyle = '#ff8080';
-    lines.forEach((line, i) => ctx.fillText(line, x + 4, y + 8 + i * 15));
   }
 
   drawOverlay() {

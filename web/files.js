@@ -1,4 +1,5 @@
-/** Workflow files: new, open from disk or drop (JSON or PNG), save to the server, download, templates. */
+/** Workflow files: new, open from disk or drop (JSON or PNG), save to the server, download, templates; each
+ * opens in a tab of its own (tabs.js). */
 
 import { askText, toast } from './menus.js';
 import { readPngText } from './png.js';
@@ -11,10 +12,20 @@ export async function workflowFromPng(buffer) {
   return null;
 }
 
+/**
+ * A LoadImage-style value as a /view reference: "sub/dir/name.png", optionally annotated " [input]",
+ * " [output]" or " [temp]" as ComfyUI writes it (its mask editor saves "… [input]").
+ */
+export function imageRef(value) {
+  const m = /^(.*?)(?: \[(input|output|temp)\])?$/.exec(String(value ?? ''));
+  const path = m[1];
+  const cut = path.lastIndexOf('/');
+  return { filename: path.slice(cut + 1), subfolder: cut < 0 ? '' : path.slice(0, cut), type: m[2] || 'input' };
+}
+
 export class Files {
   constructor(app) {
     this.app = app;
-    this.name = null; // the saved workflow's name on the server, once saved or opened from there
     this.picker = Object.assign(document.createElement('input'), { type: 'file', accept: '.json,.png,application/json,image/png', hidden: true });
     this.picker.addEventListener('change', () => {
       if (this.picker.files[0]) this.openFile(this.picker.files[0]);
@@ -25,9 +36,13 @@ export class Files {
     window.addEventListener('drop', (e) => this.drop(e));
   }
 
+  /** The tab's workflow name on the server, once saved or opened from there. */
+  get name() {
+    return this.app.tabs.current.savedName;
+  }
+
   newGraph() {
-    this.name = null;
-    this.app.loadGraphJSON({ nodes: [], links: [], groups: [], version: 0.4 }, 'Unsaved workflow');
+    this.app.tabs.create();
   }
 
   choose() {
@@ -40,9 +55,7 @@ export class Files {
       const isPng = file.type === 'image/png' || file.name.toLowerCase().endsWith('.png');
       const json = isPng ? await workflowFromPng(await file.arrayBuffer()) : JSON.parse(await file.text());
       if (!json) throw new Error(`${file.name} carries no workflow`);
-      this.name = null;
-      this.app.loadGraphJSON(json, file.name.replace(/\.(json|png)$/i, ''));
-      return true;
+      return this.app.tabs.open(json, file.name.replace(/\.(json|png)$/i, ''));
     } catch (err) {
       toast(`Could not open ${file.name}: ${err.message}`, 'error');
       return false;
@@ -79,8 +92,8 @@ export class Files {
   async write(name) {
     try {
       await this.app.api.saveUserWorkflow(`${name}.json`, this.app.workflowJSON());
-      this.name = name;
-      this.app.setWorkflowName(name);
+      Object.assign(this.app.tabs.current, { name, savedName: name });
+      this.app.tabs.markSaved();
       toast(`Saved ${name}.json`);
       return true;
     } catch (err) {
@@ -113,8 +126,8 @@ export class Files {
   async openSaved(file) {
     try {
       const json = await this.app.api.loadUserWorkflow(file);
-      this.name = file.replace(/\.json$/, '');
-      this.app.loadGraphJSON(json, this.name);
+      const name = file.replace(/\.json$/, '');
+      this.app.tabs.open(json, name, { savedName: name });
     } catch (err) {
       toast(`Could not open ${file}: ${err.message}`, 'error');
     }
@@ -135,8 +148,7 @@ export class Files {
   async openTemplate(name) {
     try {
       const json = await this.app.api.template(name);
-      this.name = null;
-      this.app.loadGraphJSON(json, name.replace(/\.json$/, ''));
+      this.app.tabs.open(json, name.replace(/\.json$/, ''));
     } catch (err) {
       toast(`Could not open template ${name}: ${err.message}`, 'error');
     }

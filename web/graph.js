@@ -193,7 +193,8 @@ export class Graph {
     const set = new Set(ids);
     const nodes = ids.map((id) => this.nodes.get(id)).filter(Boolean).map((n) => ({
       id: n.id, type: n.type, pos: [...n.pos], size: [...n.size], title: n.title, mode: n.mode,
-      flags: clone(n.flags), widgets: n.widgets.map((w) => w.value), raw: clone(n.raw),
+      flags: clone(n.flags), widgets: n.widgets.map((w) => w.value), raw: clone(n.raw), color: n.color,
+      bgcolor: n.bgcolor,
     }));
     const links = [...this.links.values()].filter((l) => set.has(l.origin_id) && set.has(l.target_id))
       .map((l) => ({ ...l }));
@@ -209,6 +210,7 @@ export class Graph {
     for (const c of clip.nodes) {
       const node = this.addNode(c.type, defs.get(c.type), [c.pos[0] - minX + at[0], c.pos[1] - minY + at[1]]);
       Object.assign(node, { title: c.title, mode: c.mode, flags: clone(c.flags), size: [...c.size] });
+      if (c.color) Object.assign(node, { color: c.color, bgcolor: c.bgcolor });
       if (c.raw) restoreUnknown(node, clone(c.raw));
       const definition = c.raw ? subgraphDefinitions(this.kept).get(String(c.type)) : null;
       if (definition) makeInstance(node, node.raw, definition, defs);
@@ -268,6 +270,25 @@ export function nodeLayout(node) {
   }
   node.layout = { w, h: node.size[1], ins, outs, widgets, free: [6, y, w - 12, Math.max(0, node.size[1] - y - 6)] };
   return node.layout;
+}
+
+/**
+ * The input a link dropped at node-local point (lx, ly) of the body is meant for: over a widget, the input that
+ * widget stands for (a seed's "control after run" and an upload button stand for their seed and image; index
+ * -1 when the widget takes no link); over a socket's row, that socket. Null elsewhere (free area, outputs).
+ */
+export function inputAt(node, lx, ly) {
+  if (node.flags.collapsed) return null;
+  const l = nodeLayout(node);
+  const k = l.widgets.findIndex(([x, y, w, h]) => lx >= x && lx <= x + w && ly >= y && ly <= y + h);
+  if (k >= 0) {
+    const w = node.widgets[k];
+    const name = w.controls || w.uploads || w.name;
+    return { index: node.inputs.findIndex((i) => i.widget?.name === name), label: name };
+  }
+  const index = node.inputs.findIndex((inp, i) => !inp.widget && lx < node.size[0] / 2
+    && Math.abs(ly - l.ins[i][1]) <= SLOT_H / 2);
+  return index >= 0 ? { index, label: node.inputs[index].name } : null;
 }
 
 /** World position of an input (`isInput`) or output socket; collapsed nodes gather them on the title. */

@@ -1,7 +1,8 @@
 /** Mouse and keyboard on the canvas: pan, zoom, select, move, connect, widgets and shortcuts. */
 
 import { typesMatch } from './defs.js';
-import { TITLE_H, linkMid, nodeLayout, socketPos, visibleSize } from './graph.js';
+import { TEXT_ZOOM } from './fit.js';
+import { TITLE_H, inputAt, linkMid, nodeLayout, socketPos, visibleSize } from './graph.js';
 import { pressWidget } from './widgets.js';
 
 const SOCKET_R = 10;
@@ -126,24 +127,43 @@ export class Interaction {
     }
     const over = graph.nodeAt(p[0], p[1]);
     if (over && over !== d.node) {
-      const slot = d.fromOutput ? over.inputs.findIndex((i) => (i.link === null || i.link === undefined) && typesMatch(d.type, i.type))
-        : over.outputs.findIndex((o) => typesMatch(o.type, d.type));
-      if (slot >= 0 && (d.fromOutput ? graph.connect(d.node, d.slot, over, slot) : graph.connect(over, slot, d.node, d.slot))) {
-        app.commit();
-        return;
+      if (d.fromOutput) this.dropOnInputs(over, p, d);
+      else {
+        const slot = over.outputs.findIndex((o) => typesMatch(o.type, d.type));
+        if (slot < 0 || !graph.connect(over, slot, d.node, d.slot)) app.toast(`${over.title} has no output giving ${d.type}`);
       }
-      app.toast(`${over.title} has no free ${d.fromOutput ? 'input' : 'output'} accepting ${d.type}`);
-      app.commit();
+    } else if (!over) {
+      app.openSearch([e.clientX, e.clientY], p, { type: d.type, fromOutput: d.fromOutput, node: d.node, slot: d.slot });
+    }
+    app.commit();
+  }
+
+  /**
+   * A link from an output dropped on a node's body: on a widget or a socket's row it links exactly that input
+   * (the widget then shows as linked, as ComfyUI converts it), or says why not; elsewhere on the node, the
+   * first free socket input of its type. A widget is never picked by guess: that would change what runs.
+   */
+  dropOnInputs(node, p, d) {
+    const { app } = this;
+    const target = inputAt(node, p[0] - node.pos[0], p[1] - node.pos[1]);
+    if (target) {
+      const input = node.inputs[target.index];
+      if (input && app.graph.connect(d.node, d.slot, node, target.index)) return;
+      app.toast(input ? `Cannot connect ${d.type} to ${input.name} (${input.type})` : `${target.label} cannot take a link`);
       return;
     }
-    if (!over) app.openSearch([e.clientX, e.clientY], p, { type: d.type, fromOutput: d.fromOutput, node: d.node, slot: d.slot });
-    app.commit();
+    const free = (i) => !i.widget && (i.link === null || i.link === undefined) && typesMatch(d.type, i.type);
+    const slot = node.inputs.findIndex(free);
+    if (slot >= 0 && app.graph.connect(d.node, d.slot, node, slot)) return;
+    const widgets = node.inputs.filter((i) => i.widget && typesMatch(d.type, i.type)).map((i) => i.name);
+    app.toast(widgets.length ? `Drop the link on the widget it should drive: ${widgets.join(', ')}`
+      : `${node.title} has no free input accepting ${d.type}`);
   }
 
   /** A click on a link's middle dot: its menu (delete it, or put a reroute point there). */
   linkOp(p, e) {
     const app = this.app;
-    if (app.view.scale <= 0.6) return null;
+    if (app.view.scale < TEXT_ZOOM) return null;
     for (const link of app.graph.links.values()) {
       const o = app.graph.nodes.get(link.origin_id);
       const t = app.graph.nodes.get(link.target_id);
@@ -203,6 +223,7 @@ export class Interaction {
         node.invalidate();
       },
       up: () => this.app.commit(),
+      moves: true, // nodes change place or size: the minimap follows while it lasts
     };
   }
 
@@ -217,6 +238,7 @@ export class Interaction {
         if (group) group.bounding = [g0[0] + dx, g0[1] + dy, g0[2], g0[3]];
       },
       up: () => { if (this.moved) this.app.commit(); },
+      moves: true,
     };
   }
 
@@ -321,6 +343,9 @@ export class Interaction {
       backspace: () => app.deleteSelected(),
       escape: () => app.closePopups(),
       r: !ctrl && !e.altKey && (() => app.refreshDefs()),
+      '.': !ctrl && !e.altKey && (() => app.fitAll()),
+      n: !ctrl && !e.altKey && app.library && (() => app.library.toggle()),
+      q: !ctrl && !e.altKey && app.panels && (() => app.panels.toggle()),
     };
     const act = actions[k];
     if (!act) return;

@@ -3,7 +3,8 @@
 import { App } from './app.js';
 import { showMenu } from './menus.js';
 
-const app = new App({ canvas: document.getElementById('canvas'), panel: document.getElementById('panel') });
+const app = new App({ canvas: document.getElementById('canvas'), panel: document.getElementById('panel'),
+  library: document.getElementById('library') });
 window.app = app; // a handle for the browser console and the browser tests
 
 function below(button) {
@@ -30,13 +31,8 @@ addMenu.addEventListener('click', () => {
 });
 
 document.getElementById('btn-queue').addEventListener('click', () => app.queue());
-document.getElementById('btn-panel').addEventListener('click', () => {
-  const panel = document.getElementById('panel');
-  panel.hidden = !panel.hidden;
-  app.renderer.resize();
-  app.requestDraw();
-  app.panels.refresh();
-});
+document.getElementById('btn-panel').addEventListener('click', () => app.panels.toggle());
+document.getElementById('btn-library').addEventListener('click', () => app.library.toggle());
 
 // A clicked toolbar button gives the focus back, so Space and Enter keep working on the canvas.
 for (const button of document.querySelectorAll('#toolbar button')) button.addEventListener('click', () => button.blur());

@@ -1,6 +1,14 @@
-/** DOM popups: nested context menus, a text prompt dialog and toasts. */
+/** DOM popups: nested context menus, a text prompt dialog, a choice dialog and toasts. */
 
 const open = [];
+
+/** A new element with a class and text. */
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
 
 export function closeMenus() {
   while (open.length) open.pop().remove();
@@ -73,6 +81,38 @@ export function askText(title, value = '') {
     document.body.appendChild(back);
     input.focus();
     input.select();
+  });
+}
+
+/**
+ * A modal question with buttons: `choices` is [[key, label], ...], the last one the default (Enter). Resolves
+ * to the chosen key, or null when dismissed (Escape, or a click outside).
+ */
+export function askChoice(message, choices) {
+  return new Promise((resolve) => {
+    const back = Object.assign(document.createElement('div'), { className: 'modal-back' });
+    const box = Object.assign(document.createElement('div'), { className: 'modal choice' });
+    box.append(Object.assign(document.createElement('p'), { textContent: message }));
+    const row = Object.assign(document.createElement('div'), { className: 'modal-buttons' });
+    const done = (v) => { back.remove(); window.removeEventListener('keydown', onKey, true); resolve(v); };
+    const onKey = (e) => {
+      if (e.key !== 'Escape' && e.key !== 'Enter') return;
+      e.preventDefault();
+      e.stopPropagation();
+      done(e.key === 'Enter' ? choices[choices.length - 1][0] : null);
+    };
+    for (const [key, label] of choices) {
+      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
+      b.dataset.choice = key;
+      b.addEventListener('click', () => done(key));
+      row.append(b);
+    }
+    row.lastChild?.classList.add('primary');
+    box.append(row);
+    back.append(box);
+    back.addEventListener('pointerdown', (e) => { if (e.target === back) done(null); });
+    window.addEventListener('keydown', onKey, true);
+    document.body.appendChild(back);
   });
 }
 

@@ -1,13 +1,8 @@
-/** The queue and history side panel: running and pending prompts, past runs to re-open, interrupt, clear. */
+/** The queue and history side panel: running and pending prompts, past runs (when, how long, what they asked,
+ * how they ended) to re-open in a tab, interrupt, clear. */
 
-import { toast } from './menus.js';
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { runInfo } from './history.js';
+import { el, toast } from './menus.js';
 
 export class Panels {
   constructor(app, root) {
@@ -31,6 +26,14 @@ export class Panels {
     } catch (err) {
       toast(err.message, 'error');
     }
+    this.refresh();
+  }
+
+  /** Show or hide the panel (the toolbar button, or Q). */
+  toggle() {
+    this.root.hidden = !this.root.hidden;
+    this.app.renderer.resize();
+    this.app.requestDraw();
     this.refresh();
   }
 
@@ -74,14 +77,18 @@ export class Panels {
   historyRow(id, entry) {
     const row = el('div', 'h-item');
     row.dataset.promptId = id;
-    const status = entry.status?.status_str || (entry.status?.completed ? 'success' : 'unknown');
+    const info = runInfo(entry, (type) => this.app.defs.get(type)?.display_name);
     const head = el('div', 'h-head');
-    head.append(el('span', `h-status ${status}`, status), el('span', 'h-num', `#${entry.prompt?.[0] ?? ''}`));
+    head.append(el('span', `h-status ${info.status}`, info.status), el('span', 'h-num', `#${entry.prompt?.[0] ?? ''}`),
+      el('span', 'h-time', info.started), el('span', 'h-duration', info.duration));
     const open = el('button', 'h-open', 'Open');
-    open.title = 'Load this run\'s workflow and outputs onto the canvas';
+    open.title = 'Open this run\'s workflow and outputs in a new tab';
     open.addEventListener('click', () => this.open(entry));
     head.append(open);
-    row.append(head);
+    const summary = el('div', 'h-summary', info.summary);
+    summary.title = info.summary;
+    row.append(head, summary);
+    if (info.reason) row.append(el('div', `h-reason ${info.status}`, info.reason));
     const thumbs = el('div', 'h-thumbs');
     for (const out of Object.values(entry.outputs || {})) {
       for (const img of (out.images || []).slice(0, 4)) {
@@ -95,11 +102,11 @@ export class Panels {
     return row;
   }
 
-  /** Re-open a past run: its workflow (or API prompt) and the outputs it produced. */
+  /** Re-open a past run in a tab: its workflow (or API prompt) and the outputs it produced. */
   open(entry) {
     const extra = entry.prompt?.[3] || {};
     const workflow = extra.extra_pnginfo?.workflow;
-    this.app.loadGraphJSON(workflow || entry.prompt?.[2], `run #${entry.prompt?.[0] ?? ''}`);
+    if (!this.app.tabs.open(workflow || entry.prompt?.[2], `run #${entry.prompt?.[0] ?? ''}`)) return;
     for (const [id, out] of Object.entries(entry.outputs || {})) this.app.exec.outputs.set(Number(id), out);
     this.app.requestDraw();
   }

@@ -1,5 +1,6 @@
 /** What the current run looks like on the canvas: running node, progress, previews, outputs, errors. */
 
+import { imageRef } from './files.js';
 import { nodeLayout } from './graph.js';
 import { toast } from './menus.js';
 
@@ -12,8 +13,7 @@ export class ExecState {
     this.errors = new Map(); // node id -> {message, inputs: Map(input name -> message)}
     this.outputs = new Map(); // node id -> ui dict ({images: [...], text: [...]})
     this.previews = new Map(); // node id -> HTMLImageElement
-    this.queueRemaining = 0;
-    this.stalled = null; // why the server's queue cannot run prompts now (its database keeps failing)
+    this.promptIds = new Set(); // the prompts this tab queued: their events are shown here
     this.lastStatus = 'idle';
   }
 
@@ -27,9 +27,9 @@ export class ExecState {
 }
 
 /** A node that receives an image (a preview, a result) grows once so the image has room under its widgets. */
-function makeRoomForImage(app, id) {
+function makeRoomForImage(app, ex, id) {
   // Run events name the workflow's own nodes, also while a subgraph is open on the canvas.
-  const node = (app.subgraphs?.root ?? app.graph).nodes.get(id);
+  const node = app.tabs.graphOf(ex).nodes.get(id);
   if (!node || node.flags.collapsed) return;
   const free = nodeLayout(node).free[3];
   if (free >= 120) return;
@@ -66,85 +66,105 @@ export function showValidationErrors(app, body) {
   app.requestDraw();
 }
 
+/** A node's name as the user sees it: its title in the graph, else its class's display name. */
+export function nodeLabel(app, graph, id, type) {
+  const node = graph?.nodes.get(Number(id));
+  const name = node?.title || app.defs.get(type)?.display_name || type || 'Node';
+  return id === null || id === undefined || id === '' ? name : `${name} #${id}`;
+}
+
+// One handler per websocket event type; `ex` is the run display of the tab that queued the prompt.
 const HANDLERS = {
   status(app, d) {
-    app.exec.queueRemaining = d.status?.exec_info?.queue_remaining ?? 0;
-    app.exec.stalled = d.status?.exec_info?.stalled ?? null;
+    app.queueRemaining = d.status?.exec_info?.queue_remaining ?? 0;
+    app.stalled = d.status?.exec_info?.stalled ?? null; // why the queue cannot run prompts (its database fails)
     app.panels?.refreshSoon();
   },
-  execution_start(app, d) {
-    app.exec.clearRunMarks();
-    app.exec.promptId = d.prompt_id;
-    app.exec.lastStatus = 'running';
+  execution_start(app, d, ex) {
+    ex.clearRunMarks();
+    ex.promptId = d.prompt_id;
+    ex.lastStatus = 'running';
   },
-  execution_cached(app, d) {
-    for (const id of d.nodes || []) app.exec.cached.add(Number(id));
+  execution_cached(app, d, ex) {
+    for (const id of d.nodes || []) ex.cached.add(Number(id));
   },
-  executing(app, d) {
-    const ex = app.exec;
+  executing(app, d, ex) {
     if (ex.running !== null) ex.progress.delete(ex.running);
     ex.running = nodeId(d);
     if (ex.running === null && ex.lastStatus === 'running') ex.lastStatus = 'done';
     if (ex.running === null) app.panels?.refreshSoon();
   },
-  progress(app, d) {
+  progress(app, d, ex) {
     const id = nodeId(d);
-    if (id !== null) app.exec.progress.set(id, { value: d.value, max: d.max });
+    if (id !== null) ex.progress.set(id, { value: d.value, max: d.max });
   },
-  executed(app, d) {
+  executed(app, d, ex) {
     const id = nodeId(d);
     if (id === null) return;
-    app.exec.outputs.set(id, d.output || {});
-    app.exec.previews.delete(id);
-    if (d.output?.images?.length) makeRoomForImage(app, id);
+    ex.outputs.set(id, d.output || {});
+    ex.previews.delete(id);
+    if (d.output?.images?.length) makeRoomForImage(app, ex, id);
     for (const img of d.output?.images || []) app.images.get(app.api.viewUrl(img));
   },
-  execution_success(app) {
-    app.exec.progress.clear();
-    app.exec.lastStatus = 'done';
+  execution_success(app, d, ex) {
+    ex.progress.clear();
+    ex.lastStatus = 'done';
   },
-  execution_error(app, d) {
+  execution_error(app, d, ex) {
     const id = nodeId(d, 'node_id');
     const message = `${d.exception_type ? `${d.exception_type}: ` : ''}${d.exception_message}`;
     const inputs = new Map();
     const named = /input '?([A-Za-z_][\w]*)'?/.exec(d.exception_message || '');
     if (named) inputs.set(named[1], message);
-    if (id !== null) app.exec.errors.set(id, { message, inputs });
-    app.exec.running = null;
-    app.exec.lastStatus = 'error';
-    toast(`${d.node_type || 'Node'} #${d.node_id} failed: ${message}`, 'error');
+    if (id !== null) ex.errors.set(id, { message, inputs });
+    ex.running = null;
+    ex.lastStatus = 'error';
+    toast(`${nodeLabel(app, app.tabs.graphOf(ex), d.node_id, d.node_type)} failed: ${message}`, 'error');
   },
-  execution_interrupted(app) {
-    app.exec.running = null;
-    app.exec.progress.clear();
-    app.exec.lastStatus = 'interrupted';
-    toast('Run interrupted');
+  execution_interrupted(app, d, ex) {
+    ex.running = null;
+    ex.progress.clear();
+    ex.lastStatus = 'interrupted';
+    const at = d.node_id ? ` at ${nodeLabel(app, app.tabs.graphOf(ex), d.node_id, d.node_type)}` : '';
+    toast(`Run interrupted${at}`);
   },
-  b_preview(app, d) {
-    const id = d.node ? nodeId({ node: d.node }) : app.exec.running;
+  b_preview(app, d, ex) {
+    const id = d.node ? nodeId({ node: d.node }) : ex.running;
     if (id === null) return;
     const img = new Image();
     const url = URL.createObjectURL(d.blob);
     img.onload = () => {
-      const old = app.exec.previews.get(id);
+      const old = ex.previews.get(id);
       if (old?.src?.startsWith('blob:')) URL.revokeObjectURL(old.src);
-      app.exec.previews.set(id, img);
-      makeRoomForImage(app, id);
+      ex.previews.set(id, img);
+      makeRoomForImage(app, ex, id);
       app.requestDraw();
     };
     img.src = url;
   },
 };
 
-/** Route the api's websocket events into the execution state and redraw. */
+/** Route the api's websocket events into the run display of the tab that queued the prompt, and redraw. */
 export function bindExecution(app) {
   for (const [type, fn] of Object.entries(HANDLERS)) {
     app.api.addEventListener(type, (ev) => {
-      fn(app, ev.detail);
+      fn(app, ev.detail, app.tabs.execFor(ev.detail?.prompt_id));
       app.updateStatus();
       app.requestDraw();
     });
   }
+}
+
+/**
+ * The image a node shows, as a /view reference: the first image its last run produced, else the picture an
+ * image loader has picked (a LoadImage value, ComfyUI's " [input]" annotation understood). Null if none.
+ */
+export function shownImage(exec, node) {
+  const out = exec.outputs.get(node.id)?.images?.[0];
+  if (out) return { ...out, type: out.type || 'output' };
+  const upload = node.widgets.find((w) => w.kind === 'upload');
+  const value = upload ? node.widget(upload.uploads)?.value : null;
+  return value ? imageRef(value) : null;
 }
 
 /** Loads output images once and redraws when each arrives. */

@@ -44,7 +44,8 @@ function formatValue(w) {
   return String(w.value ?? '');
 }
 
-function fitText(ctx, measure, text, width) {
+/** `text` cut with an ellipsis to fit `width` pixels. */
+export function fitText(ctx, measure, text, width) {
   if (measure(ctx, text) <= width) return text;
   let lo = 0;
   let hi = text.length;

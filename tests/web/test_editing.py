@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from editor_helpers import add_node, canvas_point, connect, drag, links, title_point
+from editor_helpers import add_node, add_reroute, canvas_point, connect, drag, links, title_point
 
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import ui_to_api
@@ -94,9 +94,7 @@ def test_bypass_mute_reroute_collapse_match_server_conversion(page: Any, live_se
     image = add_node(page, "empty image", (60, 140))
     invert = add_node(page, "image invert", (480, 140))
     save = add_node(page, "save image", (740, 140))
-    page.mouse.click(300, 420, button="right")
-    page.locator(".menu-item", has_text="Add Reroute").click()
-    reroute = page.evaluate("[...app.selected][0]")
+    reroute = add_reroute(page, (300, 420))
     connect(page, image, "IMAGE", reroute, "")
     connect(page, reroute, "", invert, "image")
     connect(page, invert, "IMAGE", save, "images")

@@ -10,7 +10,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from editor_helpers import add_node, choose, connect, links, set_text, wait_run, widget_point, widget_value
+from editor_helpers import (
+    add_node, connect, links, node_ids, pick_available_models, reveal, set_text, wait_run, widget_point,
+    upload, widget_value, workflow_menu,
+)
 
 from nodegraph.plugins import build_registry
 from nodegraph.workflow import ui_to_api
@@ -30,14 +33,6 @@ def _drop_file(page: Any, data: bytes, name: str, mime: str, at: tuple[float, fl
         cancelable: true })); }""", [base64.b64encode(data).decode(), name, mime, at[0], at[1]])
 
 
-def _menu(page: Any, *path: str) -> None:
-    page.click("#menu-workflow")
-    for label in path[:-1]:
-        page.locator(".menu-item", has_text=label).first.hover()
-        page.wait_for_timeout(200)
-    page.locator(".menu-item", has_text=path[-1]).last.click()
-
-
 def test_png_from_a_run_dropped_back_gives_the_same_graph(page: Any, live_server: Any) -> None:
     image = add_node(page, "empty image", (60, 140))
     invert = add_node(page, "image invert", (330, 140))
@@ -52,7 +47,7 @@ def test_png_from_a_run_dropped_back_gives_the_same_graph(page: Any, live_server
     ref = page.evaluate("(id) => app.exec.outputs.get(id).images[0]", save)
     png = live_server.get("/view?" + urlencode({"filename": ref["filename"], "subfolder": ref["subfolder"],
                                                "type": ref["type"]}))
-    _menu(page, "New")
+    workflow_menu(page, "New")
     assert page.evaluate("app.graph.nodes.size") == 0
     _drop_file(page, png, ref["filename"], "image/png")
     page.wait_for_function("app.graph.nodes.size === 3")
@@ -73,9 +68,9 @@ def test_save_to_server_and_open_again(page: Any, live_server: Any) -> None:
     stored = live_server.get("/userdata/" + "workflows%2Feditor%20saved%20flow.json")
     stored = json.loads(stored) if isinstance(stored, bytes) else stored
     assert [n["widgets_values"] for n in stored["nodes"]] == [[77]]
-    _menu(page, "New")
+    workflow_menu(page, "New")
     assert page.evaluate("app.graph.nodes.size") == 0
-    _menu(page, "Open saved", "editor saved flow")
+    workflow_menu(page, "Open saved", "editor saved flow")
     page.wait_for_function("app.graph.nodes.size === 1")
     assert page.evaluate("[...app.graph.nodes.values()][0].widget('value').value") == 77
 
@@ -95,7 +90,7 @@ def test_canvas_survives_a_reload(page: Any, live_server: Any) -> None:
 def test_download_gives_the_workflow_json(page: Any, live_server: Any) -> None:
     add_node(page, "image invert", (60, 140))
     with page.expect_download() as info:
-        _menu(page, "Download")
+        workflow_menu(page, "Download")
     data = json.loads(open(info.value.path()).read())
     assert [n["type"] for n in data["nodes"]] == ["ImageInvert"]
     assert data["version"] == 0.4
@@ -118,7 +113,7 @@ def test_unknown_node_types_are_kept(page: Any, live_server: Any, tmp_path: Any)
     path = tmp_path / "with_unknown.json"
     path.write_text(json.dumps(workflow))
     with page.expect_file_chooser() as chooser:
-        _menu(page, "Open…")
+        workflow_menu(page, "Open…")
     chooser.value.set_files(str(path))
     page.wait_for_function("app.graph.nodes.size === 2")
     assert "SomePackUpscaler" in page.inner_text("#toasts")
@@ -233,26 +228,29 @@ def _missing_models(page: Any) -> str | None:
           return `${n.type}.${w.name}`; return null; }""")
 
 
-def _pick_available(page: Any) -> None:
-    """Where a saved choice (a model name) is not installed here, pick the first installed one with the mouse."""
-    stale = page.evaluate("""() => [...app.graph.nodes.values()].flatMap((n) => n.widgets
-        .filter((w) => w.kind === 'combo' && (w.options.values || []).length && !w.options.values.includes(w.value))
-        .map((w) => [n.id, w.name, String(w.options.values[0])]))""")
-    for node, name, option in stale:
-        choose(page, node, name, option)
+def _upload_pictures(page: Any, folder: Path) -> None:
+    """Give every Load Image a picture (64x64, its top-left corner transparent: a mask) with its upload button."""
+    from PIL import Image
+
+    picture = Image.new("RGBA", (64, 64), (240, 240, 240, 255))
+    picture.paste((0, 0, 0, 0), (0, 0, 24, 24))
+    picture.save(folder / "shipped_picture.png")
+    for loader in node_ids(page, "LoadImage"):
+        upload(page, loader, folder / "shipped_picture.png")
 
 
 @pytest.mark.parametrize("path", SHIPPED or [None], ids=[p.stem for p in SHIPPED] or ["none"])
-def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path: Any) -> None:
+def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path: Any, tmp_path: Path) -> None:
     if path is None:
         pytest.skip("no shipped workflows in workflows/ yet")
-    _menu(page, "Templates", path.stem)
+    workflow_menu(page, "Templates", path.stem)
     page.wait_for_function("app.graph.nodes.size > 0")
     assert not page.evaluate("[...app.graph.nodes.values()].filter((n) => n.unknown).map((n) => n.type)")
     missing = _missing_models(page)
     if missing:
         pytest.skip(f"{path.name} needs a model that is not installed ({missing} has no options)")
-    _pick_available(page)
+    pick_available_models(page)
+    _upload_pictures(page, tmp_path)  # a workflow that starts from a picture (inpaint_painted) gets one
     # The edit: fewer sampling steps where there are any (typed in), else one step up on the first number,
     # else a new file name typed into the first text widget.
     steps = page.evaluate("[...app.graph.nodes.values()].filter((n) => n.widget('steps')).map((n) => n.id)")
@@ -264,6 +262,7 @@ def test_shipped_workflow_opens_edits_and_runs(page: Any, live_server: Any, path
     number = None if steps else page.evaluate(first, "number")
     if number:
         node, name, value = number
+        reveal(page, node)
         page.mouse.click(*widget_point(page, node, name, "right"))
         assert widget_value(page, node, name) != value
     elif not steps:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from editor_helpers import add_node, connect, set_text, wait_run, widget_value, wait_history_shows_last_run
+from editor_helpers import sampler_chain, set_text, wait_history_shows_last_run, wait_run, widget_value
 
 
 def _sampler_graph(page: Any, steps: int, delay: float) -> tuple[int, int]:
-    sampler = add_node(page, "editor sampler", (60, 140))
-    save = add_node(page, "save image", (420, 140))
-    connect(page, sampler, "IMAGE", save, "images")
-    set_text(page, sampler, "steps", str(steps))
-    set_text(page, sampler, "delay", str(delay))
+    sampler, save = sampler_chain(page, steps, delay)
     set_text(page, sampler, "seed", "5")
     return sampler, save
 

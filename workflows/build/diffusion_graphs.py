@@ -1,7 +1,8 @@
 """The shipped diffusion workflows as API prompts, and the script that writes them as UI workflows.
 
-`python workflows/diffusion_graphs.py` regenerates txt2img.json, img2img.json, inpaint.json,
-controlnet.json, tokenizer_view.json and save_checkpoint.json (UI format, via nodegraph.workflow.api_to_ui).
+`python workflows/build/diffusion_graphs.py` regenerates txt2img.json, img2img.json, inpaint.json,
+inpaint_painted.json, controlnet.json, tokenizer_view.json and save_checkpoint.json (UI format, via
+nodegraph.workflow.api_to_ui).
 Tests build the same graphs on tiny models by passing other model names.
 """
 
@@ -28,6 +29,9 @@ TOKENIZER_TEXT = "a large white circle at the top right on a purple background"
 CONTROL_BOX = (3, 3, 26, 26)
 # The inpainted region: the bottom-right quadrant.
 INPAINT_BOX = (32, 32, 32, 32)
+# What inpaint_painted's Load Image starts on: a picture to upload into the input folder, its mask painted in
+# the editor's mask editor (or any PNG whose transparent pixels are the region to repaint).
+INPAINT_PICTURE = "inpaint_picture.png"
 
 
 def _base(ckpt: str, text: str, negative: str = "") -> dict[str, Any]:
@@ -49,6 +53,20 @@ def _decode_and_save(latent: list[Any], prefix: str) -> dict[str, Any]:
     return {
         "8": {"class_type": "VAEDecode", "inputs": {"samples": latent, "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": prefix, "images": ["8", 0]}},
+    }
+
+
+def _repaint(picture: list[Any], mask: list[Any], seed: int) -> dict[str, Any]:
+    """Nodes 11, 3, 8, 12 and 9: encode the picture for inpainting, repaint where the mask is, and composite the
+    result back onto the picture through the same mask (every pixel outside it stays the picture's), saved."""
+    return {
+        "11": {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": picture, "vae": ["4", 2], "mask": mask,
+                                                                "grow_mask_by": 6}},
+        "3": _sampler(["11", 0], seed),
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "12": {"class_type": "ImageCompositeMasked", "inputs": {
+            "destination": picture, "source": ["8", 0], "x": 0, "y": 0, "resize_source": False, "mask": mask}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "inpaint", "images": ["12", 0]}},
     }
 
 
@@ -92,14 +110,17 @@ def inpaint(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int = 42, ba
     prompt["22"] = _sampler(["21", 0], base_seed, positive=["20", 0])
     prompt["23"] = {"class_type": "VAEDecode", "inputs": {"samples": ["22", 0], "vae": ["4", 2]}}
     prompt.update(box_mask(INPAINT_BOX, 30))
-    prompt["11"] = {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["23", 0], "vae": ["4", 2],
-                                                                     "mask": ["32", 0], "grow_mask_by": 6}}
-    prompt["3"] = _sampler(["11", 0], seed)
-    prompt["8"] = {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}}
-    prompt["12"] = {"class_type": "ImageCompositeMasked", "inputs": {
-        "destination": ["23", 0], "source": ["8", 0], "x": 0, "y": 0, "resize_source": False, "mask": ["32", 0]}}
-    prompt["9"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": "inpaint", "images": ["12", 0]}}
-    return prompt
+    return {**prompt, **_repaint(["23", 0], ["32", 0], seed)}
+
+
+def inpaint_painted(ckpt: str = CHECKPOINT, text: str = INPAINT_TEXT, seed: int = 42,
+                    image: str = INPAINT_PICTURE) -> dict[str, Any]:
+    """Repaints a picture where its mask says (painted in the mask editor, carried as the picture's alpha): Load
+    Image gives the picture and its MASK, and the result is composited back through that mask, so every pixel
+    outside it is the picture's own."""
+    prompt = _base(ckpt, text)
+    prompt["1"] = {"class_type": "LoadImage", "inputs": {"image": image}}
+    return {**prompt, **_repaint(["1", 0], ["1", 1], seed)}
 
 
 def controlnet(ckpt: str = CHECKPOINT, control_net: str = CONTROLNET, text: str = CONTROLNET_TEXT,
@@ -137,8 +158,8 @@ def save_checkpoint(ckpt: str = CHECKPOINT, prefix: str = "checkpoints/shapes") 
     }
 
 
-WORKFLOWS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "controlnet": controlnet,
-             "tokenizer_view": tokenizer_view, "save_checkpoint": save_checkpoint}
+WORKFLOWS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "inpaint_painted": inpaint_painted,
+             "controlnet": controlnet, "tokenizer_view": tokenizer_view, "save_checkpoint": save_checkpoint}
 
 
 def write_all(folder: Path) -> list[Path]:
