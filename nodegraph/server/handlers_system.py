@@ -104,8 +104,9 @@ async def empty_list(request: web.Request) -> web.Response:
 
 
 async def model_folders(request: web.Request) -> web.Response:
-    """Model kinds: the sub-folders of every models folder."""
-    kinds: dict[str, None] = {}
+    """Model kinds: ComfyUI's folder names that have a folder, then the other sub-folders of every models folder."""
+    models = request.app[STATE].services.models
+    kinds = {name: None for name, paths in models.folder_map().items() if any(p.is_dir() for p in paths)}
     for root in request.app[STATE].config.models_dirs:
         if root.is_dir():
             kinds.update({p.name: None for p in sorted(root.iterdir()) if p.is_dir() and p.name[0] != "."})
@@ -118,6 +119,6 @@ async def model_files(request: web.Request) -> web.Response:
     if not PLAIN_NAME.match(kind):
         fail(400, "invalid_request", f"{kind!r} is not a model folder name")
     names = state.services.models.list(kind)
-    if not names and not any((root / kind).is_dir() for root in state.config.models_dirs):
+    if not names and not any(root.is_dir() for root in state.services.models.roots(kind)):
         fail(404, "not_found", f"no model folder named {kind!r}")
     return web.json_response(names)
