@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nodegraph import Context, In, Node, NodeError, Out
 from nodegraph.runtime.models import ModelNotFound, model_choices
 
-from ..text.clip import ClipHandle, tokenizer_loader
+from ..text.clip import FIRST, SECOND, ClipHandle, Tower, tokenizer_loader
 from ..types import CLIP, MODEL, VAE
 from .handles import (
     Handle,
@@ -21,6 +21,7 @@ from .handles import (
     diffusers_loader,
     index_class,
     latent_factor,
+    latent_scale,
     transformers_class,
     transformers_loader,
 )
@@ -28,7 +29,14 @@ from .handles import (
 if TYPE_CHECKING:
     pass
 
-_PIPELINE_PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+_PIPELINE_PARTS = ("unet", "vae", "scheduler")
+# (tokenizer, text encoder, default class): SD 1.x/2.x have the first; SDXL both; the SDXL refiner the second.
+_TOWERS = (("tokenizer", FIRST, "CLIPTextModel"), ("tokenizer_2", SECOND, "CLIPTextModelWithProjection"))
+
+
+def clip_style(unet_config: dict[str, Any]) -> str:
+    """How a checkpoint's prompts are encoded: "sdxl" for UNets with SDXL's added text/time conditioning."""
+    return "sdxl" if unet_config.get("addition_embed_type") == "text_time" else "sd"
 
 
 def find(ctx: Context, kind: str, name: str, input_name: str) -> tuple[Any, Path]:
@@ -51,26 +59,31 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
     broken folder is reported by the loader node, not by the sampler)."""
     if folder.is_file():
         return single_file_handles(manager, folder, name, input_name)
-    missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()]
+    towers = [tower for tower in _TOWERS if (folder / tower[0]).is_dir() and (folder / tower[1]).is_dir()]
+    missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()] + (
+        [] if towers else ["tokenizer and text_encoder"])
     if missing:
         raise NodeError(input_name, f"{name!r} is not a Stable Diffusion folder in the diffusers layout: "
                                     f"missing {', '.join(missing)}")
     try:
         unet_cls = diffusers_class(component_class(folder, "unet", "UNet2DConditionModel"))
         vae_cls = diffusers_class(component_class(folder, "vae", "AutoencoderKL"))
-        text_cls = transformers_class(component_class(folder, "text_encoder", "CLIPTextModel"))
+        text_classes = [transformers_class(component_class(folder, encoder, default)) for _, encoder, default in towers]
     except ValueError as exc:
         raise NodeError(input_name, f"{name!r}: {exc}") from None
     scheduler_config = _read_json(folder / "scheduler" / "scheduler_config.json", input_name)
+    vae_config = _read_json(folder / "vae" / "config.json", input_name)
+    unet_config = _read_json(folder / "unet" / "config.json", input_name)
     model = ModelHandle(manager, f"{folder}/unet", diffusers_loader(unet_cls, folder / "unet"), "checkpoints",
-                        f"{name}/unet", scheduler_config=scheduler_config,
-                        latent_factor=latent_factor(_read_json(folder / "vae" / "config.json", input_name)))
-    clip = ClipHandle(Handle(manager, f"{folder}/tokenizer", tokenizer_loader(folder / "tokenizer"), "checkpoints",
-                             f"{name}/tokenizer"),
-                      Handle(manager, f"{folder}/text_encoder", transformers_loader(text_cls, folder / "text_encoder"),
-                             "checkpoints", f"{name}/text_encoder"), name)
+                        f"{name}/unet", scheduler_config=scheduler_config, latent_factor=latent_factor(vae_config),
+                        latent_scale=latent_scale(vae_config))
+    clip = ClipHandle(tuple(
+        Tower(Handle(manager, f"{folder}/{tok}", tokenizer_loader(folder / tok), "checkpoints", f"{name}/{tok}"),
+              Handle(manager, f"{folder}/{encoder}", transformers_loader(cls, folder / encoder), "checkpoints",
+                     f"{name}/{encoder}"), encoder)
+        for (tok, encoder, _), cls in zip(towers, text_classes, strict=True)), name, clip_style(unet_config))
     vae = VaeHandle(manager, f"{folder}/vae", diffusers_loader(vae_cls, folder / "vae"), "checkpoints", f"{name}/vae")
-    load_now(input_name, (model, clip.tokenizer, clip.encoder, vae))
+    load_now(input_name, (model, *(h for tower in clip.towers for h in (tower.tokenizer, tower.encoder)), vae))
     return model, clip, vae
 
 
@@ -107,8 +120,8 @@ def single_file_handles(manager: Any, path: Path, name: str, input_name: str) ->
 
     model = handle(ModelHandle, "unet", "UNet2DConditionModel", scheduler_config=scheduler_config,
                    latent_factor=latent_factor(vae_config))
-    clip = ClipHandle(handle(Handle, "tokenizer", "CLIPTokenizer"), handle(Handle, "text_encoder", "CLIPTextModel"),
-                      name)
+    clip = ClipHandle((Tower(handle(Handle, "tokenizer", "CLIPTokenizer"),
+                             handle(Handle, "text_encoder", "CLIPTextModel")),), name)
     vae = handle(VaeHandle, "vae", "AutoencoderKL")
     load_now(input_name, (model, clip.tokenizer, clip.encoder, vae), (Exception,))
     return model, clip, vae
