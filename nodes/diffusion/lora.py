@@ -101,9 +101,13 @@ def _as_peft(component: str, part: dict[str, Any], module: Any) -> dict[str, Any
         convert_unet_state_dict_to_peft,
     )
 
-    if component == UNET:
-        return part if any("lora_A" in k for k in part) else convert_unet_state_dict_to_peft(part)
-    converted = convert_state_dict_to_peft(convert_state_dict_to_diffusers(part))
+    try:
+        if component == UNET:
+            return part if any("lora_A" in k for k in part) else convert_unet_state_dict_to_peft(part)
+        converted = convert_state_dict_to_peft(convert_state_dict_to_diffusers(part))
+    except (ValueError, KeyError) as exc:
+        raise LoraError(f"its {component} keys are in no LoRA layout diffusers reads ({exc}); expected "
+                        f"{LAYOUTS}") from None
     flat = not hasattr(module, "text_model")  # transformers 5.6+ flattened CLIPTextModel
     return {k.removeprefix("text_model.") if flat else k: v for k, v in converted.items()}
 
@@ -137,36 +141,47 @@ def place(weights: LoraWeights, modules: dict[str, Any]) -> LoraWeights:
         return weights
     part = weights.part("?")
     for component, module in modules.items():
-        if module is not None and not mismatches(component, part, module)[1]:
+        try:
+            fits = module is not None and not mismatches(component, part, module)[1]
+        except LoraError:
+            fits = False
+        if fits:
             state = {f"{component}.{k}": v for k, v in part.items()}
             metadata = {f"{component}.{k[2:]}": v for k, v in (weights.metadata or {}).items()} or None
             return LoraWeights(state, weights.alphas, metadata)
     return weights
 
 
-def check(weights: LoraWeights, modules: dict[str, Any], what: str) -> None:
-    """LoraError unless every key is a LoRA key of a layer that exists with the same size in `modules`
-    (component -> module, None where the model has no such component). `what` describes the model."""
+def check(weights: LoraWeights, modules: dict[str, Any], what: str, only: tuple[str, ...] = COMPONENTS) -> None:
+    """LoraError unless every key the node applies (components `only`) is a LoRA key of a layer that exists with
+    the same size in `modules` (component -> module, None where the model has no such component). `what`
+    describes the model for the message."""
     if any(k.startswith("?.") for k in weights.state):
-        _, problems = mismatches(UNET, weights.part("?"), modules[UNET]) if modules.get(UNET) is not None \
-            else (0, ["no model"])
-        raise LoraError(f"its PEFT keys name layers of no part of {what} ({problems[0]}); expected a LoRA for "
-                        f"{what}")
+        if not any(".lora_A." in k or ".lora_B." in k for k in weights.state):
+            shown = ", ".join(k[2:] for k in list(weights.state)[:3])
+            raise LoraError(f"its keys ({shown} ...) are in no LoRA layout; expected {LAYOUTS}")
+        target = next((modules[c] for c in only if modules.get(c) is not None), None)
+        problems = mismatches(UNET, weights.part("?"), target)[1] if target is not None else ["nothing to patch"]
+        raise LoraError(f"its PEFT keys name layers that are not in this model (e.g. {problems[0]}): it was made "
+                        f"for another architecture; expected a LoRA for {what}")
     if not weights.components():
         shown = ", ".join(list(weights.state)[:3])
-        raise LoraError(f"its keys ({shown} ...) are in no known LoRA layout; expected {LAYOUTS}")
-    for component in weights.components():
+        raise LoraError(f"its keys ({shown} ...) are in no LoRA layout; expected {LAYOUTS}")
+    used = [c for c in weights.components() if c in only]
+    if not used:
+        raise LoraError(f"it only patches {', '.join(weights.components())}, which this node does not apply")
+    for component in used:
         module = modules.get(component)
         part = weights.part(component)
         if module is None:
             raise LoraError(f"it patches a {component} this model does not have ({len(part)} keys): it was made "
                             f"for another architecture; expected a LoRA for {what}")
         layers, problems = mismatches(component, part, module)
+        unknown = [p for p in problems if p.endswith("not a LoRA key")]
+        if unknown:
+            raise LoraError(f"{len(unknown)} of its {component} keys are in no LoRA layout (e.g. {unknown[0]}); "
+                            f"expected {LAYOUTS}")
         if problems:
-            unknown = [p for p in problems if p.endswith("not a LoRA key")]
-            if unknown and len(unknown) == len(problems):
-                raise LoraError(f"{len(unknown)} of its {component} keys are in no LoRA layout (e.g. {unknown[0]}); "
-                                f"expected {LAYOUTS}")
             raise LoraError(f"it was made for another architecture: {len(problems)} of its {layers} {component} "
                             f"layers do not fit (e.g. {problems[0]}); expected a LoRA for {what}")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any
 
-from nodegraph import Context, In, Node, Result
+from nodegraph import Context, In, Node, NodeError, Result
 
 from ..saving import next_counter, prefix_folder, write_atomic
 from ..types import CLIP, MODEL, VAE
@@ -56,6 +56,11 @@ class CheckpointSave(Node):
 
         from . import single_file
 
+        for name, handle in (("model", model), ("clip", clip)):
+            if getattr(handle, "loras", ()):
+                # Saving would silently drop them: the LoRAs live beside the weights, only applied while in use.
+                raise NodeError(name, f"has LoRAs applied ({', '.join(ref.name for ref in handle.loras)}); "
+                                      "Save Checkpoint writes models without LoRAs only")
         folder, subfolder, base = prefix_folder(ctx, "output", filename_prefix)
         unet, text_encoder, tokenizer, autoencoder = model.get(), clip.encoder.get(), clip.tokenizer.get(), vae.get()
         metadata = {single_file.CONFIG_KEY: _configs(unet, autoencoder, text_encoder, tokenizer,

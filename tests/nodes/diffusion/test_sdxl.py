@@ -11,20 +11,11 @@ from typing import Any
 import pytest
 import torch
 from sd_engine import Engine, make_engine
-from sdxl_tiny import save_sdxl
 
 from nodegraph.config import Config
 
 TEXT, NEGATIVE = "a glass bottle with a galaxy in it, evening sunset", "text, watermark"
 SIZE, STEPS, CFG = 64, 4, 5.0
-
-
-@pytest.fixture(scope="module")
-def sdxl(tmp_path_factory) -> tuple[Any, Any, Any]:
-    torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp("sdxl_models")
-    base, refiner = save_sdxl(root)
-    return root, base, refiner
 
 
 @pytest.fixture()
