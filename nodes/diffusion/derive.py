@@ -61,9 +61,8 @@ def _groups(channels: list[int], what: str) -> None:
                           "family uses (groups are not in the tensors)")
 
 
-def unet(keys: set[str], shape: Shapes, family: str, prefix: str = UNET) -> dict[str, Any]:
-    """A UNet2DConditionModel config from the openaimodel (LDM) layout."""
-    config = standard.read(family, "unet/config.json")
+def _down_part(keys: set[str], shape: Shapes, family: str, prefix: str) -> dict[str, Any]:
+    """What a UNet and a ControlNet share: levels, channels, attention and depth of the input (down) blocks."""
     blocks = _count(keys, re.escape(prefix) + r"input_blocks\.(\d+)\.")
     levels: list[list[int]] = [[]]
     for block in range(1, blocks):
@@ -78,20 +77,47 @@ def unet(keys: set[str], shape: Shapes, family: str, prefix: str = UNET) -> dict
     first = next(level[0] for level, attend in zip(levels, attends, strict=True) if attend)
     _groups(channels, "the UNet")
     attention = shape(f"{prefix}input_blocks.{first}.1.transformer_blocks.0.attn2.to_k.weight")
-    config.update(in_channels=shape(f"{prefix}input_blocks.0.0.weight")[1],
-                  out_channels=shape(f"{prefix}out.2.weight")[0], block_out_channels=channels,
-                  layers_per_block=len(levels[0]),
-                  down_block_types=["CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attends],
-                  up_block_types=["CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attends)],
-                  cross_attention_dim=attention[1],
-                  use_linear_projection=len(shape(f"{prefix}input_blocks.{first}.1.proj_in.weight")) == 2)
+    part: dict[str, Any] = {
+        "in_channels": shape(f"{prefix}input_blocks.0.0.weight")[1], "block_out_channels": channels,
+        "layers_per_block": len(levels[0]), "cross_attention_dim": attention[1],
+        "down_block_types": ["CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attends],
+        "use_linear_projection": len(shape(f"{prefix}input_blocks.{first}.1.proj_in.weight")) == 2}
     if family != "sd1":  # SD 1.x: 8 heads everywhere; the others: 64 channels per head
-        config["attention_head_dim"] = [_heads(c, "a UNet level") if a else max(c // HEAD_WIDTH, 1)
-                                        for c, a in zip(channels, attends, strict=True)]
-    if "transformer_layers_per_block" in config or any(d != 1 for d in depths):
-        config["transformer_layers_per_block"] = depths
-    if "projection_class_embeddings_input_dim" in config:
-        config["projection_class_embeddings_input_dim"] = shape(f"{prefix}label_emb.0.0.weight")[1]
+        part["attention_head_dim"] = [_heads(c, "a UNet level") if a else max(c // HEAD_WIDTH, 1)
+                                      for c, a in zip(channels, attends, strict=True)]
+    if family.startswith("sdxl") or any(d != 1 for d in depths):
+        part["transformer_layers_per_block"] = depths
+    adm = shape(f"{prefix}label_emb.0.0.weight")
+    if adm is not None:
+        part["projection_class_embeddings_input_dim"] = adm[1]
+    return part
+
+
+def unet(keys: set[str], shape: Shapes, family: str, prefix: str = UNET) -> dict[str, Any]:
+    """A UNet2DConditionModel config from the openaimodel (LDM) layout."""
+    config = standard.read(family, "unet/config.json")
+    config.update(_down_part(keys, shape, family, prefix))
+    attends = [kind.startswith("CrossAttn") for kind in config["down_block_types"]]
+    config.update(out_channels=shape(f"{prefix}out.2.weight")[0],
+                  up_block_types=["CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attends)])
+    return config
+
+
+def controlnet(keys: set[str], shape: Shapes, family: str, prefix: str) -> dict[str, Any]:
+    """A ControlNetModel config from ControlNet's original layout: the UNet's down part, plus the hint encoder
+    (input_hint_block: a conv in, two convs per stage, a conv out) whose stage widths diffusers calls
+    conditioning_embedding_out_channels."""
+    config = {k: v for k, v in standard.read(family, "unet/config.json").items()
+              if k not in ("up_block_types", "out_channels", "sample_size")}
+    config.update(_down_part(keys, shape, family, prefix), _class_name="ControlNetModel")
+    convs = _count(keys, re.escape(prefix) + r"input_hint_block\.(\d+)\.")
+    if convs != 15:
+        raise DeriveError(f"its hint encoder has {convs} layers; the original ControlNet layout that diffusers "
+                          "converts has 15 (input_hint_block.0 to .14: 4 stages)")
+    widths = [shape(f"{prefix}input_hint_block.{i}.weight")[0] for i in range(0, convs - 1, 2)]
+    stages = [widths[0], *widths[2::2]]
+    config.update(conditioning_embedding_out_channels=stages,
+                  conditioning_channels=shape(f"{prefix}input_hint_block.0.weight")[1])
     return config
 
 

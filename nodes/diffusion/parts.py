@@ -61,16 +61,10 @@ def vae(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torch.dtype
     return config, _folder_loader("vae", config, build)
 
 
-def unet(path: Path) -> tuple[str, dict[str, Any], Callable[[torch.device, torch.dtype], Any]]:
-    """A UNet file in the openaimodel layout (bare, as ComfyUI saves diffusion models, or under
-    model.diffusion_model.): its family, config and loader. A UNet alone does not say its prediction type or
-    time-id width: standard SDXL sizes are recognised; SD 1.x (convolution projections) is taken as epsilon and
-    SD 2.x (linear projections) as v-prediction, as their standard configs are."""
-    weights = open_file(path)
-    prefix = next((p for p in (UNET_PREFIX, "") if f"{p}input_blocks.0.0.weight" in weights), None)
-    if prefix is None:
-        raise derive.DeriveError("its keys are not a Stable Diffusion UNet's (input_blocks.N..., middle_block..., "
-                                 "output_blocks..., optionally under model.diffusion_model.)")
+def _unet_family(weights: _LazyCheckpoint, prefix: str) -> str:
+    """A UNet's (or ControlNet's) family, from its shapes alone: standard SDXL sizes are recognised; otherwise
+    SD 1.x (convolution projections, epsilon) or SD 2.x (linear projections, v-prediction), as their standard
+    configs are. A UNet file does not say its prediction type or time-id width."""
     adm = weights.shape(f"{prefix}label_emb.0.0.weight")
     if adm is not None:
         family = {2816: "sdxl", 2560: "sdxl_refiner"}.get(adm[1])
@@ -78,9 +72,27 @@ def unet(path: Path) -> tuple[str, dict[str, Any], Callable[[torch.device, torch
             raise derive.DeriveError(f"its added embedding is {adm[1]} wide, neither SDXL's (2816) nor its "
                                      "refiner's (2560): the time-id width is not in the tensors; load the whole "
                                      "checkpoint instead")
-    else:
-        proj = next(weights.shape(k) for k in sorted(weights.keys_set) if k.endswith(".1.proj_in.weight"))
-        family = "sd1" if len(proj) == 4 else "sd2"
+        return family
+    proj = next((weights.shape(k) for k in sorted(weights.keys_set) if k.endswith(".1.proj_in.weight")), None)
+    if proj is None:
+        raise derive.DeriveError("it has no attention layers (no input_blocks.N.1.proj_in)")
+    return "sd1" if len(proj) == 4 else "sd2"
+
+
+def _prefixed(weights: _LazyCheckpoint, marker: str, prefixes: tuple[str, ...], what: str) -> str:
+    prefix = next((p for p in prefixes if f"{p}{marker}" in weights), None)
+    if prefix is None:
+        raise derive.DeriveError(f"its keys are not {what}")
+    return prefix
+
+
+def unet(path: Path) -> tuple[str, dict[str, Any], Callable[[torch.device, torch.dtype], Any]]:
+    """A UNet file in the openaimodel layout (bare, as ComfyUI saves diffusion models, or under
+    model.diffusion_model.): its family, config and loader."""
+    weights = open_file(path)
+    prefix = _prefixed(weights, "input_blocks.0.0.weight", (UNET_PREFIX, ""), "a Stable Diffusion UNet's "
+                       "(input_blocks.N..., middle_block..., output_blocks..., maybe under model.diffusion_model.)")
+    family = _unet_family(weights, prefix)
     config = derive.unet(weights.keys_set, weights.shape, family, prefix)
     if family.startswith("sdxl"):
         config["addition_time_embed_dim"] = 256
@@ -94,6 +106,26 @@ def unet(path: Path) -> tuple[str, dict[str, Any], Callable[[torch.device, torch
                                                      **cast)
 
     return family, config, _folder_loader("unet", config, build)
+
+
+def controlnet(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torch.dtype], Any]]:
+    """A ControlNet file in the original layout (bare, as ControlNet 1.1's files, or under control_model.)."""
+    weights = open_file(path)
+    prefix = _prefixed(weights, "input_hint_block.0.weight", ("", "control_model."), "a ControlNet's in the "
+                       "original layout (input_hint_block..., zero_convs..., input_blocks..., middle_block_out...)")
+    family = _unet_family(weights, prefix)
+    config = derive.controlnet(weights.keys_set, weights.shape, family, prefix)
+    if family.startswith("sdxl"):
+        config["addition_time_embed_dim"] = 256
+
+    def build(folder: str, dtype: torch.dtype) -> Any:
+        from diffusers import ControlNetModel
+
+        cast = {} if dtype == torch.float32 else {"torch_dtype": dtype}
+        return ControlNetModel.from_single_file(str(path), config=folder, subfolder="controlnet",
+                                                local_files_only=True, **cast)
+
+    return config, _folder_loader("controlnet", config, build)
 
 
 def clip(path: Path, role: str) -> tuple[str, Callable[[torch.device, torch.dtype], Any], str]:

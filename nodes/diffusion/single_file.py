@@ -69,15 +69,17 @@ def _rename(key: str, pairs: list[tuple[str, str]]) -> str:
     raise KeyError(f"no single-file name for {key!r}")
 
 
-def unet_to_ldm(state: dict[str, torch.Tensor], config: dict[str, Any]) -> dict[str, torch.Tensor]:
-    pairs = sorted(_unet_prefixes(config), key=lambda pair: -len(pair[0]))
+def unet_to_ldm(state: dict[str, torch.Tensor], config: dict[str, Any], prefix: str = UNET_PREFIX,
+                extra: list[tuple[str, str]] | None = None) -> dict[str, torch.Tensor]:
+    """A UNet's weights under openaimodel names (`extra` pairs rename more parts: a ControlNet's)."""
+    pairs = sorted([*_unet_prefixes(config), *(extra or [])], key=lambda pair: -len(pair[0]))
     converted = {}
     for key, value in state.items():
         name = _rename(key, pairs)
         if ".resnets." in key or key.startswith("mid_block.resnets"):
             for ldm, diffusers in _RESNET:
                 name = name.replace(f".{diffusers}.", f".{ldm}.")
-        converted[UNET_PREFIX + name] = value
+        converted[prefix + name] = value
     return converted
 
 

@@ -71,3 +71,33 @@ def save_parts(root: Path, pipe: Any, stem: str) -> dict[str, str]:
         names[role] = f"{stem}_{role}.safetensors"
         save_file(state, str(root / "text_encoders" / names[role]))
     return names
+
+
+def build_controlnet(pipe: Any, seed: int) -> Any:
+    """A ControlNet of the pipeline's UNet with ControlNet 1.x's hint encoder, its zero convolutions given random
+    weights so that it changes the image."""
+    from diffusers import ControlNetModel
+
+    torch.manual_seed(seed)
+    controlnet = ControlNetModel.from_unet(pipe.unet, conditioning_embedding_out_channels=(16, 32, 96, 256))
+    with torch.no_grad():
+        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
+            block.weight.normal_(0, 0.5)
+    return controlnet
+
+
+def save_controlnet(path: Path, controlnet: Any) -> Path:
+    """The ControlNet in its original layout, bare as ControlNet 1.1's files (input_hint_block, zero_convs...)."""
+    config = dict(controlnet.config)
+    config["up_block_types"] = ["CrossAttnUpBlock2D" if kind.startswith("CrossAttn") else "UpBlock2D"
+                                for kind in reversed(config["down_block_types"])]
+    blocks = 2 * (len(config["conditioning_embedding_out_channels"]) - 1)
+    extra = [("controlnet_cond_embedding.conv_in.", "input_hint_block.0."),
+             *((f"controlnet_cond_embedding.blocks.{i}.", f"input_hint_block.{2 * (i + 1)}.") for i in range(blocks)),
+             ("controlnet_cond_embedding.conv_out.", f"input_hint_block.{2 * (blocks + 1)}."),
+             *((f"controlnet_down_blocks.{i}.", f"zero_convs.{i}.0.")
+               for i in range(len(controlnet.controlnet_down_blocks))),
+             ("controlnet_mid_block.", "middle_block_out.0.")]
+    weights = single_file.unet_to_ldm(controlnet.state_dict(), config, prefix="", extra=extra)
+    save_file({k: v.contiguous() for k, v in weights.items()}, str(path))
+    return path

@@ -156,3 +156,30 @@ def test_files_of_other_kinds_are_refused_naming_what_was_expected(registry, fil
     prompt["3"]["inputs"]["model"] = ["12", 0]
     message = error_of(engine, prompt, "12")
     assert "unet_name" in message and "the time-id width is not in the tensors" in message
+
+
+def test_a_controlnet_file_in_the_original_layout_equals_its_folder(registry, tmp_path, offline):
+    from single_tiny import build_controlnet, save_controlnet
+
+    root = tmp_path / "models"
+    pipe = build_sd("sd1", seed=5)
+    pipe.save_pretrained(str(root / "checkpoints" / "sd1"), safe_serialization=True)
+    controlnet = build_controlnet(pipe, seed=6)
+    controlnet.save_pretrained(str(root / "controlnet" / "cn-folder"), safe_serialization=True)
+    save_controlnet(root / "controlnet" / "cn-file.safetensors", controlnet)
+    engine = make_engine(registry, root, tmp_path, device="cpu")
+    images = []
+    for name in ("cn-folder", "cn-file.safetensors", None):
+        prompt = checkpoint_graph("sd1")
+        if name is not None:
+            prompt.update({
+                "20": {"class_type": "ControlNetLoader", "inputs": {"control_net_name": name}},
+                "21": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1,
+                                                              "color": 0xFF0000}},
+                "22": {"class_type": "ControlNetApplyAdvanced", "inputs": {
+                    "positive": ["6", 0], "negative": ["7", 0], "control_net": ["20", 0], "image": ["21", 0],
+                    "strength": 1.0, "start_percent": 0.0, "end_percent": 1.0}}})
+            prompt["3"]["inputs"]["positive"], prompt["3"]["inputs"]["negative"] = ["22", 0], ["22", 1]
+        images.append(drawn(engine, prompt))
+    assert torch.equal(images[0], images[1])
+    assert (images[0] - images[2]).abs().max() > 0.01  # the ControlNet acts
