@@ -55,8 +55,8 @@ def vae(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torch.dtype
     def build(folder: str, dtype: torch.dtype) -> Any:
         from diffusers import AutoencoderKL
 
-        cast = {} if dtype == torch.float32 else {"torch_dtype": dtype}
-        return AutoencoderKL.from_single_file(str(path), config=folder, subfolder="vae", local_files_only=True, **cast)
+        return AutoencoderKL.from_single_file(str(path), config=folder, subfolder="vae", local_files_only=True,
+                                              **_cast(dtype))
 
     return config, _folder_loader("vae", config, build)
 
@@ -86,24 +86,35 @@ def _prefixed(weights: _LazyCheckpoint, marker: str, prefixes: tuple[str, ...], 
     return prefix
 
 
+def _unet_like(weights: _LazyCheckpoint, prefix: str, derive_config: Callable[..., dict[str, Any]]
+               ) -> tuple[str, dict[str, Any]]:
+    """(family, config) of a UNet or ControlNet file; SDXL's standard time-id width for SDXL sizes."""
+    family = _unet_family(weights, prefix)
+    config = derive_config(weights.keys_set, weights.shape, family, prefix)
+    if family.startswith("sdxl"):
+        config["addition_time_embed_dim"] = 256
+    return family, config
+
+
+def _cast(dtype: torch.dtype) -> dict[str, Any]:
+    # Naming fp32 when the file is fp32 makes diffusers cast anyway and warn about nothing.
+    return {} if dtype == torch.float32 else {"torch_dtype": dtype}
+
+
 def unet(path: Path) -> tuple[str, dict[str, Any], Callable[[torch.device, torch.dtype], Any]]:
     """A UNet file in the openaimodel layout (bare, as ComfyUI saves diffusion models, or under
     model.diffusion_model.): its family, config and loader."""
     weights = open_file(path)
     prefix = _prefixed(weights, "input_blocks.0.0.weight", (UNET_PREFIX, ""), "a Stable Diffusion UNet's "
                        "(input_blocks.N..., middle_block..., output_blocks..., maybe under model.diffusion_model.)")
-    family = _unet_family(weights, prefix)
-    config = derive.unet(weights.keys_set, weights.shape, family, prefix)
-    if family.startswith("sdxl"):
-        config["addition_time_embed_dim"] = 256
+    family, config = _unet_like(weights, prefix, derive.unet)
 
     def build(folder: str, dtype: torch.dtype) -> Any:
         from diffusers import UNet2DConditionModel
 
         state = {(k if prefix else UNET_PREFIX + k): weights[k] for k in weights if k.startswith(prefix)}
-        cast = {} if dtype == torch.float32 else {"torch_dtype": dtype}
         return UNet2DConditionModel.from_single_file(state, config=folder, subfolder="unet", local_files_only=True,
-                                                     **cast)
+                                                     **_cast(dtype))
 
     return family, config, _folder_loader("unet", config, build)
 
@@ -113,17 +124,13 @@ def controlnet(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torc
     weights = open_file(path)
     prefix = _prefixed(weights, "input_hint_block.0.weight", ("", "control_model."), "a ControlNet's in the "
                        "original layout (input_hint_block..., zero_convs..., input_blocks..., middle_block_out...)")
-    family = _unet_family(weights, prefix)
-    config = derive.controlnet(weights.keys_set, weights.shape, family, prefix)
-    if family.startswith("sdxl"):
-        config["addition_time_embed_dim"] = 256
+    config = _unet_like(weights, prefix, derive.controlnet)[1]
 
     def build(folder: str, dtype: torch.dtype) -> Any:
         from diffusers import ControlNetModel
 
-        cast = {} if dtype == torch.float32 else {"torch_dtype": dtype}
         return ControlNetModel.from_single_file(str(path), config=folder, subfolder="controlnet",
-                                                local_files_only=True, **cast)
+                                                local_files_only=True, **_cast(dtype))
 
     return config, _folder_loader("controlnet", config, build)
 
