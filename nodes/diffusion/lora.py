@@ -192,16 +192,16 @@ def applied(handle: Any, component: str, loras: tuple[LoraRef, ...]) -> Iterator
     which leaves the module exactly as it was. Held under the model's lock, so no other run sees the adapters."""
     module = handle.get()
     with handle.manager.lock(handle.key):
-        names, strengths = [], []
+        names: list[str] = []
+        strengths: list[float] = []
         try:
             for index, ref in enumerate(loras):
                 weights = place(read(handle.manager, ref.path, ref.xl_unet_config), {component: module})
                 if component not in weights.components() or ref.strength == 0:
                     continue
-                name = f"nodegraph_{index}"
-                _load(module, component, weights, name)
-                names.append(name)
+                names.append(f"nodegraph_{index}")  # before loading: a load that fails half-way is removed too
                 strengths.append(ref.strength)
+                _load(module, component, weights, names[-1])
             if names:
                 _activate(module, component, names, strengths)
             yield module

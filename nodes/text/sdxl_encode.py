@@ -29,6 +29,7 @@ class CLIPTextEncodeSDXL(Node):
     and target size the model conditions on."""
 
     category = "advanced/conditioning"
+    display_name = "CLIP Text Encode (SDXL)"
     inputs = {
         "clip": In(CLIP),
         "width": _size(1024), "height": _size(1024), "crop_w": _size(0), "crop_h": _size(0),
@@ -52,6 +53,7 @@ class CLIPTextEncodeSDXLRefiner(Node):
     """Encode a prompt for the SDXL refiner, with the aesthetic score and size it conditions on."""
 
     category = "advanced/conditioning"
+    display_name = "CLIP Text Encode (SDXL Refiner)"
     inputs = {
         "ascore": In.float(6.0, min=0.0, max=1000.0, step=0.01),
         "width": _size(1024), "height": _size(1024),

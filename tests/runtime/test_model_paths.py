@@ -137,3 +137,24 @@ def test_the_hugging_face_cache_is_listed_by_kind(tmp_path, monkeypatch):
     assert manager.list("loras") == ["someone/a-lora"]
     assert manager.list("controlnet") == ["someone/canny"]
     assert manager.list("vae") == []
+
+
+def test_custom_nodes_folders_of_the_yaml_load_as_plugin_folders(tmp_path):
+    import nodegraph
+
+    packs = tmp_path / "ComfyUI" / "custom_nodes"
+    (packs / "my_pack").mkdir(parents=True)
+    (packs / "my_pack" / "__init__.py").write_text(
+        "class Twice:\n"
+        "    @classmethod\n"
+        "    def INPUT_TYPES(cls):\n"
+        "        return {'required': {'value': ('INT', {'default': 1})}}\n"
+        "    RETURN_TYPES = ('INT',)\n"
+        "    FUNCTION = 'run'\n"
+        "    def run(self, value):\n"
+        "        return (value * 2,)\n"
+        "NODE_CLASS_MAPPINGS = {'Twice': Twice}\n")
+    (tmp_path / "extra_model_paths.yaml").write_text(f"comfyui:\n  base_path: {tmp_path / 'ComfyUI'}\n"
+                                                     "  custom_nodes: custom_nodes/\n")
+    engine = nodegraph.Engine(Config(base_dir=tmp_path, models_dirs=(tmp_path / "models",), device="cpu"))
+    assert "Twice" in {spec.name for spec in engine.registry}

@@ -199,3 +199,36 @@ def test_bad_loras_are_named_on_the_loader(engine, graphs, loras, sdxl):
     (loras / "old.pt").write_bytes(b"not loaded")
     checked = engine.check(with_loras(graphs, ("old.pt", 1.0, 1.0)))
     assert checked.body()["node_errors"]["10"]["errors"][0]["type"] == "value_not_in_list"
+
+
+def test_an_sd2_lora_equals_diffusers_load_lora_weights(registry, tmp_path):
+    from sd_engine import make_engine
+    from single_tiny import build_sd
+    from test_single_file_families import checkpoint_graph
+
+    from nodegraph_nodes.diffusion.schedulers import build_scheduler
+
+    root = tmp_path / "models"
+    pipe = build_sd("sd2", seed=8)
+    pipe.save_pretrained(str(root / "checkpoints" / "sd2"), safe_serialization=True)
+    (root / "loras").mkdir()
+    save_kohya(root / "loras" / "sd2.safetensors", peft_layers(pipe.unet, UNET_TARGETS, 4, 11),
+               peft_layers(pipe.text_encoder, TEXT_TARGETS, 4, 12), alpha=2.0)
+    graph = checkpoint_graph("sd2")
+    graph["10"] = {"class_type": "LoraLoader", "inputs": {"model": ["4", 0], "clip": ["4", 1],
+                                                          "lora_name": "sd2.safetensors", "strength_model": 0.9,
+                                                          "strength_clip": 0.9}}
+    graph["3"]["inputs"]["model"] = ["10", 0]
+    graph["6"]["inputs"]["clip"] = graph["7"]["inputs"]["clip"] = ["10", 1]
+    drawn = image(make_engine(registry, root, tmp_path, device="cpu"), graph)
+    reference_pipe = StableDiffusionPipeline.from_pretrained(str(root / "checkpoints" / "sd2"), use_safetensors=True,
+                                                             safety_checker=None, requires_safety_checker=False)
+    reference_pipe.set_progress_bar_config(disable=True)
+    reference_pipe.scheduler = build_scheduler("euler", "normal", dict(reference_pipe.scheduler.config))
+    reference_pipe.load_lora_weights(str(root / "loras"), weight_name="sd2.safetensors", adapter_name="a")
+    reference_pipe.set_adapters(["a"], adapter_weights=[0.9])
+    inputs = graph["3"]["inputs"]
+    expected = reference_pipe(graph["6"]["inputs"]["text"], negative_prompt=graph["7"]["inputs"]["text"], height=64,
+                              width=64, num_inference_steps=inputs["steps"], guidance_scale=inputs["cfg"],
+                              generator=torch.Generator().manual_seed(inputs["seed"]), output_type="np").images
+    close(drawn, torch.from_numpy(expected))

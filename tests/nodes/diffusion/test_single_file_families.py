@@ -183,3 +183,23 @@ def test_a_controlnet_file_in_the_original_layout_equals_its_folder(registry, tm
         images.append(drawn(engine, prompt))
     assert torch.equal(images[0], images[1])
     assert (images[0] - images[2]).abs().max() > 0.01  # the ControlNet acts
+
+
+def test_save_checkpoint_writes_sdxl_and_loads_it_back(registry, sdxl, tmp_path, offline):
+    from test_sdxl import base_graph
+
+    engine = make_engine(registry, sdxl[0], tmp_path, device="cpu")
+    saved = engine.run({
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny-sdxl"}},
+        "9": {"class_type": "CheckpointSave", "inputs": {"model": ["4", 0], "clip": ["4", 1], "vae": ["4", 2],
+                                                         "filename_prefix": "checkpoints/xl"}}})
+    assert saved.status == "success", saved.error
+    written = tmp_path / "output" / "checkpoints" / saved.ui["9"]["checkpoints"][0]["filename"]
+    root = tmp_path / "models"
+    (root / "checkpoints").mkdir(parents=True)
+    written.rename(root / "checkpoints" / "xl.safetensors")
+    graph = base_graph()
+    graph["4"]["inputs"]["ckpt_name"] = "xl.safetensors"
+    again = make_engine(registry, root, tmp_path, device="cpu").run(graph)
+    assert again.status == "success", again.error
+    assert (again.output("8") - engine.run(base_graph()).output("8")).abs().max() <= 1 / 255
