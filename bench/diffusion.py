@@ -1,8 +1,10 @@
-"""Benchmark: the shipped txt2img workflow through the engine vs the same model, steps and seed called
-directly through diffusers' StableDiffusionPipeline, in one process. Prints the time ratio (target <= 1.03)
-and whether the pixels are identical.
+"""Benchmark: a txt2img graph through the engine vs the same model, steps, seed and sampler called directly
+through diffusers' pipeline, in one process. Prints the time ratio (target <= 1.03) and whether the pixels are
+identical. Two models: SD (the shipped txt2img workflow on shapes-sd, vs StableDiffusionPipeline) and SDXL (a
+tiny random SDXL base built as the tests build it, CLIPTextEncode x2 -> KSampler euler -> VAEDecode ->
+SaveImage, vs StableDiffusionXLPipeline with its own Euler scheduler).
 
-    python bench/diffusion.py [--repeats 5] [--models DIR]
+    python bench/diffusion.py [--repeats 5] [--models DIR] [--family sd|sdxl|both] [--xl-size 256]
 
 Uses models/checkpoints/shapes-sd when present, otherwise the same architectures with random weights (and says so).
 """
@@ -79,28 +81,88 @@ def _pipeline_runner(models: Path, ckpt: str, prompt: dict):
     return run
 
 
+def _sdxl_runners(base: Path, size: int, steps: int):
+    """The tiny random SDXL base of the tests, saved as a diffusers folder; an API prompt on it through the
+    engine, and StableDiffusionXLPipeline on the same folder (its Euler scheduler with leading spacing is what
+    KSampler's euler + ddim_uniform builds)."""
+    sys.path.insert(0, str(ROOT / "tests" / "nodes" / "diffusion"))
+    from diffusers import StableDiffusionXLPipeline
+    from sdxl_tiny import build_sdxl
+
+    from nodegraph.config import Config
+    from nodegraph.core.cache import OutputCache
+    from nodegraph.core.executor import Executor
+    from nodegraph.engine import Engine
+    from nodegraph.runtime.context import Context
+
+    folder = base / "models" / "checkpoints" / "tiny-sdxl"
+    build_sdxl()[0].save_pretrained(str(folder), safe_serialization=True)
+    text, negative, seed, cfg = "a glass bottle with a galaxy in it", "text, watermark", 7, 5.0
+    prompt = {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny-sdxl"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": negative, "clip": ["4", 1]}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": size, "height": size, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {
+            "model": ["4", 0], "seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler",
+            "scheduler": "ddim_uniform", "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0],
+            "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "bench_sdxl", "images": ["8", 0]}},
+    }
+    session = Engine(Config(models_dirs=(base / "models",), base_dir=base, device="cpu"))
+
+    def engine() -> torch.Tensor:
+        session.executor = Executor(session.registry, OutputCache(), session.services, Context)
+        result = session.run_prompt(prompt)
+        assert result.status == "success", result.error
+        return result.output("8")
+
+    pipe = StableDiffusionXLPipeline.from_pretrained(str(folder), use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+
+    def pipeline() -> torch.Tensor:
+        images = pipe(text, negative_prompt=negative, height=size, width=size, num_inference_steps=steps,
+                      guidance_scale=cfg, generator=torch.Generator().manual_seed(seed), output_type="np").images
+        return torch.from_numpy(images)
+
+    return engine, pipeline, prompt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", type=Path, default=None, help="a models folder holding checkpoints/shapes-sd")
+    parser.add_argument("--family", choices=["sd", "sdxl", "both"], default="both")
+    parser.add_argument("--xl-size", type=int, default=256, help="SDXL image side in pixels")
+    parser.add_argument("--xl-steps", type=int, default=10)
     # One thread: on a shared 2-core machine, OpenMP workers spin-waiting on busy cores made each UNet call
     # ~40x slower and the timings noise. Both sides run with the same setting.
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    models, ckpt = _models_root(args.models)
-    with tempfile.TemporaryDirectory() as base:
-        engine, prompt = _engine_runner(models, ckpt, Path(base))
-        pipeline = _pipeline_runner(models, ckpt, prompt)
-        ours, theirs = engine(), pipeline()  # warm-up: loads, allocator, kernels
-        wall: dict[str, list[float]] = {"engine": [], "diffusers": []}
-        cpu: dict[str, list[float]] = {"engine": [], "diffusers": []}
-        for _ in range(args.repeats):  # interleaved, so machine load affects both alike
-            for name, fn in (("engine", engine), ("diffusers", pipeline)):
-                start, start_cpu = time.perf_counter(), time.process_time()
-                fn()
-                wall[name].append(time.perf_counter() - start)
-                cpu[name].append(time.process_time() - start_cpu)
+    if args.family in ("sd", "both"):
+        models, ckpt = _models_root(args.models)
+        with tempfile.TemporaryDirectory() as base:
+            engine, prompt = _engine_runner(models, ckpt, Path(base))
+            _compare(ckpt, engine, _pipeline_runner(models, ckpt, prompt), prompt, args)
+    if args.family in ("sdxl", "both"):
+        with tempfile.TemporaryDirectory() as base:
+            engine, pipeline, prompt = _sdxl_runners(Path(base), args.xl_size, args.xl_steps)
+            _compare(f"tiny random SDXL base, {args.xl_size}x{args.xl_size}", engine, pipeline, prompt, args)
+
+
+def _compare(ckpt: str, engine, pipeline, prompt: dict, args: argparse.Namespace) -> None:
+    """Time both runners interleaved (after a warm-up run of each) and print the report."""
+    ours, theirs = engine(), pipeline()  # warm-up: loads, allocator, kernels
+    wall: dict[str, list[float]] = {"engine": [], "diffusers": []}
+    cpu: dict[str, list[float]] = {"engine": [], "diffusers": []}
+    for _ in range(args.repeats):  # interleaved, so machine load affects both alike
+        for name, fn in (("engine", engine), ("diffusers", pipeline)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     engine_s, diffusers_s = statistics.median(wall["engine"]), statistics.median(wall["diffusers"])
     # CPU time of this process (one thread) is far less disturbed than wall time by other jobs sharing
     # the machine; both are reported.

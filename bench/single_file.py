@@ -52,8 +52,8 @@ def main() -> None:
 
         def save() -> None:
             metadata = {single_file.CONFIG_KEY: single_file.embedded_configs(SHIPPED)}
-            save_file(single_file.to_single_file(model.get(), vae.get(), clip.encoder.get()), str(file),
-                      metadata=metadata)
+            weights = single_file.to_single_file(model.get(), vae.get(), {"text_encoder": clip.encoder.get()})
+            save_file(weights, str(file), metadata=metadata)
 
         save_seconds = best(save, args.repeats)
         folder_seconds = best(lambda: load(SHIPPED), args.repeats)

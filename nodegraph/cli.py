@@ -27,6 +27,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="extra folder of node plugins (repeatable)")
     parser.add_argument("--models-dir", action="append", default=None, metavar="DIR",
                         help="extra folder of models (repeatable), searched after models/")
+    parser.add_argument("--extra-model-paths-config", action="append", default=None, metavar="FILE",
+                        help="ComfyUI extra_model_paths.yaml file (repeatable); base-dir's own is read anyway")
     parser.add_argument("--base-dir", default=None, help="folder holding input/, output/, temp/, user/")
     parser.add_argument("--config", default=None, type=Path, help="JSON settings file")
     parser.add_argument("--device", default=None, help="auto | cpu | cuda:N | mps")
@@ -43,8 +45,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
     limits = {name: getattr(args, name) for name in Limits.names()}
     return load_config(args.config, nodes_dirs=args.nodes_dir, models_dirs=args.models_dir,
-                       base_dir=args.base_dir, device=args.device, vram_budget_gb=args.vram_budget,
-                       threads=args.threads, **limits, **extra)
+                       extra_model_paths=args.extra_model_paths_config, base_dir=args.base_dir,
+                       device=args.device, vram_budget_gb=args.vram_budget, threads=args.threads, **limits, **extra)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -234,9 +236,11 @@ def main(argv: list[str] | None = None) -> int:
         args.rest = unknown + args.rest
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    from .runtime.model_paths import ExtraPathsError
+
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, ExtraPathsError) as exc:
         print(f"nodegraph: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

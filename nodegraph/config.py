@@ -68,6 +68,15 @@ class Config:
     @property
     def limits(self) -> Limits:
         return Limits(**{name: getattr(self, name) for name in Limits.names()})
+    # ComfyUI's extra_model_paths.yaml files (--extra-model-paths-config); base_dir's own is read when present.
+    extra_model_paths: tuple[Path, ...] = ()
+
+    @property
+    def extra_model_paths_files(self) -> tuple[Path, ...]:
+        """The extra_model_paths.yaml files to read: base_dir's (ComfyUI reads the one beside it), then the named."""
+        default = self.base_dir / "extra_model_paths.yaml"
+        named = tuple(dict.fromkeys(self.extra_model_paths))
+        return (default, *named) if default.is_file() and default not in named else named
 
     @property
     def input_dir(self) -> Path:
@@ -90,7 +99,7 @@ class Config:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in ("models_dirs", "nodes_dirs"):
+    if name in ("models_dirs", "nodes_dirs", "extra_model_paths"):
         items = value.split(os.pathsep) if isinstance(value, str) else value
         return tuple(Path(p).expanduser() for p in items if p)
     if name in ("base_dir", "out_dir"):

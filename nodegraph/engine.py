@@ -26,7 +26,9 @@ class Engine:
     def __init__(self, config: Config | None = None, *, registry: Registry | None = None) -> None:
         self.config = config or load_config()
         self.services: Services = make_services(self.config)
-        self.registry = registry if registry is not None else build_registry(self.config.nodes_dirs)
+        # extra_model_paths.yaml's custom_nodes folders load like --nodes-dir folders, as in ComfyUI.
+        nodes_dirs = (*self.config.nodes_dirs, *self.services.models.extra_paths.custom_nodes)
+        self.registry = registry if registry is not None else build_registry(nodes_dirs)
         # Choice lists (input files, installed models) are read from this engine's folders.
         self.registry.bind(self.services)
         self.cache = OutputCache(self.config.cache_entries, self.config.cache_bytes)

@@ -8,7 +8,6 @@ Nodes reach it as `ctx.models`. It knows nothing about diffusion or transformers
 from __future__ import annotations
 
 import gc
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -18,14 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
+from . import hub
 from .devices import pick_device, pick_dtype, set_threads
+from .model_paths import folder_map, model_names, read_extra_paths
 
 if TYPE_CHECKING:
     import torch
-
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-# Files a hub snapshot may bring: configs, tokenizers and safetensors weights, never pickles.
-_HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors"]
 
 
 class ModelNotFound(LookupError):
@@ -84,25 +81,6 @@ def _move(value: Any, device: Any) -> None:
         module.to(device)
 
 
-def _hub_snapshot(name: str) -> Path | None:
-    """The local snapshot of a hub repo: from the cache, or downloaded (safetensors only) when online."""
-    try:
-        from huggingface_hub import constants, snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-    except ImportError:
-        return None
-    try:
-        return Path(snapshot_download(name, local_files_only=True, allow_patterns=_HUB_PATTERNS))
-    except (LocalEntryNotFoundError, ValueError, OSError):
-        pass
-    if constants.HF_HUB_OFFLINE:
-        return None
-    try:
-        return Path(snapshot_download(name, allow_patterns=_HUB_PATTERNS))
-    except (OSError, ValueError):
-        return None
-
-
 class ModelManager:
     """Finds, loads, memoises and budgets models. Thread-safe; one per process is the normal case
     (each engine's services hold one; combo choices reach it through `model_choices`)."""
@@ -112,6 +90,10 @@ class ModelManager:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._lock = threading.RLock()
         self._device: torch.device | None = None
+        # Read now, so a malformed file is reported when the engine starts rather than by a choice list.
+        self.extra_paths = read_extra_paths(config.extra_model_paths_files)
+        self._folders: dict[str, list[Path]] | None = None
+        self._locks: dict[str, threading.RLock] = {}
         self.load_count = 0  # loader calls made, so callers can tell a memoised run from a fresh one
 
     # -- device -----------------------------------------------------------------------------------------
@@ -129,35 +111,49 @@ class ModelManager:
 
     # -- finding ----------------------------------------------------------------------------------------
 
+    def folder_map(self) -> dict[str, list[Path]]:
+        """ComfyUI's folder names -> the directories searched for each, in order (ComfyUI's `folder_paths`):
+        every models folder's `<name>/` (text_encoders and clip, diffusion_models and unet, controlnet and
+        t2i_adapter read each other's folders), with the folders of extra_model_paths.yaml files around them
+        (sections marked `is_default` first). Read once; a name it does not know maps to `<models dir>/<name>`."""
+        if self._folders is None:
+            self._folders = folder_map(self.config.models_dirs, self.extra_paths)
+        return self._folders
+
     def roots(self, kind: str) -> list[Path]:
-        return [Path(folder) / kind for folder in self.config.models_dirs]
+        """The directories searched for one folder name."""
+        return self.folder_map().get(kind) or [Path(folder) / kind for folder in self.config.models_dirs]
 
     def list(self, kind: str) -> list[str]:
-        """Model names of one kind: sub-folders (and .safetensors files) of each models folder's <kind>/."""
+        """Model names of one kind: model folders and .safetensors files under each of its directories (those in
+        sub-folders as `sub/name`), then the `owner/repo` names of fitting Hugging Face cache entries."""
         names: dict[str, None] = {}
         for root in self.roots(kind):
-            if not root.is_dir():
-                continue
-            for child in sorted(root.iterdir()):
-                if child.name.startswith("."):
-                    continue
-                if child.is_dir() or child.suffix == ".safetensors":
-                    names[child.name] = None
+            if root.is_dir():
+                names.update(dict.fromkeys(model_names(root)))
+        names.update(dict.fromkeys(hub.cached(kind)))
         return list(names)
 
     def find(self, kind: str, name: str) -> Path:
-        """The path of a named model; names are folder names, never paths that leave the models folders."""
-        if not name or "\x00" in name or name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        """The path of a named model; names are relative and never climb out of the model folders (`..`,
+        absolute paths). `owner/repo` names not found locally come from the Hugging Face cache."""
+        parts = Path(name).parts
+        if not name or "\x00" in name or name.startswith(("/", "\\")) or ".." in parts or "\\" in name:
             raise ModelNotFound(kind, name, self.roots(kind), self.list(kind))
         for root in self.roots(kind):
             candidate = root / name
             if candidate.exists():
                 return candidate
-        if _HUB_ID.match(name):
-            snapshot = _hub_snapshot(name)
+        if hub.HUB_ID.match(name):
+            snapshot = hub.snapshot(name)
             if snapshot is not None:
                 return snapshot
         raise ModelNotFound(kind, name, self.roots(kind), self.list(kind))
+
+    def lock(self, key: str) -> threading.RLock:
+        """A lock for one loaded model, held while a run changes it temporarily (LoRA adapters)."""
+        with self._lock:
+            return self._locks.setdefault(key, threading.RLock())
 
     # -- loading ----------------------------------------------------------------------------------------
 

@@ -108,17 +108,21 @@ async def empty_list(request: web.Request) -> web.Response:
 
 
 def model_kinds(state: State) -> dict[str, list[Path]]:
-    """Each model kind (a sub-folder of some models folder) with the folders that hold it, in search order."""
-    kinds: dict[str, list[Path]] = {}
+    """Each model kind with the folders that hold it, in search order: ComfyUI's folder names that have a
+    folder (their aliases and extra_model_paths.yaml folders included), then any other sub-folder of a
+    models folder."""
+    kinds = {name: [p for p in paths if p.is_dir()] for name, paths in state.services.models.folder_map().items()}
+    kinds = {name: paths for name, paths in kinds.items() if paths}
     for root in state.config.models_dirs:
         if root.is_dir():
             for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                kinds.setdefault(folder.name, []).append(folder)
+                if folder not in kinds.setdefault(folder.name, []):
+                    kinds[folder.name].append(folder)
     return kinds
 
 
 async def model_folders(request: web.Request) -> web.Response:
-    """Model kinds: the sub-folders of every models folder."""
+    """Model kinds: ComfyUI's folder names that have a folder, then the other sub-folders of every models folder."""
     return web.json_response(list(model_kinds(request.app[STATE])))
 
 
@@ -128,6 +132,6 @@ async def model_files(request: web.Request) -> web.Response:
     if not PLAIN_NAME.match(kind):
         fail(400, "invalid_request", f"{kind!r} is not a model folder name")
     names = state.services.models.list(kind)
-    if not names and not any((root / kind).is_dir() for root in state.config.models_dirs):
+    if not names and not any(root.is_dir() for root in state.services.models.roots(kind)):
         fail(404, "not_found", f"no model folder named {kind!r}")
     return web.json_response(names)

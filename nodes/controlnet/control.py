@@ -43,8 +43,8 @@ def _hint_for(spec: ControlSpec, batch: int, height: int, width: int, device: to
     return hint.to(device, dtype)
 
 
-def residuals(chain: list[ControlSpec], x: torch.Tensor, t: Any, context: torch.Tensor, index: int,
-              total: int) -> tuple[list[torch.Tensor], torch.Tensor] | None:
+def residuals(chain: list[ControlSpec], x: torch.Tensor, t: Any, context: torch.Tensor, index: int, total: int,
+              added: dict[str, torch.Tensor] | None = None) -> tuple[list[torch.Tensor], torch.Tensor] | None:
     """Summed (down, mid) residuals of every active ControlNet in the chain, or None if none is active."""
     down: list[torch.Tensor] | None = None
     mid: torch.Tensor | None = None
@@ -54,8 +54,9 @@ def residuals(chain: list[ControlSpec], x: torch.Tensor, t: Any, context: torch.
         controlnet = spec.controlnet.get()
         factor = spec.controlnet.factor
         hint = _hint_for(spec, x.shape[0], x.shape[2] * factor, x.shape[3] * factor, x.device, x.dtype)
+        extra = {"added_cond_kwargs": added} if added is not None else {}  # an SDXL ControlNet's pooled/time ids
         d, m = controlnet(x, t, encoder_hidden_states=context, controlnet_cond=hint,
-                          conditioning_scale=spec.strength, return_dict=False)
+                          conditioning_scale=spec.strength, return_dict=False, **extra)
         down = list(d) if down is None else [a + b for a, b in zip(down, d, strict=True)]
         mid = m if mid is None else mid + m
     return None if down is None or mid is None else (down, mid)

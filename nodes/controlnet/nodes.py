@@ -25,7 +25,7 @@ class ControlNetHandle(Handle):
 
 
 class ControlNetLoader(Node):
-    """Load a ControlNet folder (diffusers layout) from models/controlnet."""
+    """Load a ControlNet from models/controlnet: a diffusers folder or a single .safetensors file."""
 
     category = "loaders"
     display_name = "Load ControlNet Model"
@@ -34,14 +34,24 @@ class ControlNetLoader(Node):
 
     def run(self, ctx: Context, control_net_name: str) -> tuple[ControlNetHandle]:
         manager, folder = find(ctx, "controlnet", control_net_name, "control_net_name")
-        if not (folder / "config.json").is_file():
+        if folder.is_file():
+            from ..diffusion import parts
+
+            try:
+                loader = parts.controlnet(folder)[1]
+            except Exception as exc:  # noqa: BLE001 - a file that is no ControlNet fails in many ways
+                raise NodeError("control_net_name", f"cannot load {control_net_name!r}: {exc}; expected a "
+                                                    "ControlNet (SD 1.x, 2.x or SDXL) in the original layout or "
+                                                    "a diffusers folder") from None
+        elif (folder / "config.json").is_file():
+            loader = diffusers_loader(diffusers_class("ControlNetModel"), folder)
+        else:
             raise NodeError("control_net_name", f"{control_net_name!r} has no config.json: not a diffusers "
                                                 "ControlNet folder")
-        handle = ControlNetHandle(manager, str(folder), diffusers_loader(diffusers_class("ControlNetModel"), folder),
-                                  "controlnet", control_net_name)
+        handle = ControlNetHandle(manager, str(folder), loader, "controlnet", control_net_name)
         try:
             handle.get()
-        except (OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001
             raise NodeError("control_net_name", f"cannot load {control_net_name}: {exc}") from None
         return (handle,)
 

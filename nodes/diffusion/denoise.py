@@ -15,8 +15,9 @@ import torch.nn.functional as F
 
 from ..controlnet.control import ControlSpec, residuals
 
-# One prompt of a side: its embedding [1, T, D] and its ControlNet chain.
-Prompt = tuple[torch.Tensor, list[ControlSpec]]
+# One prompt of a side: its embedding [1, T, D], its ControlNet chain, and for SDXL-type UNets the added
+# conditioning (text_embeds [1, P] and time_ids [1, n], as StableDiffusionXLPipeline passes them), else None.
+Prompt = tuple[torch.Tensor, list[ControlSpec], "dict[str, torch.Tensor] | None"]
 
 
 @dataclass
@@ -58,6 +59,7 @@ class _Prepared:
     context: torch.Tensor
     use_cfg: bool
     has_control: bool
+    added: dict[str, torch.Tensor] | None = None
 
 
 def _prepare(unet: Any, guide: Guidance, x: torch.Tensor) -> _Prepared:
@@ -66,10 +68,15 @@ def _prepare(unet: Any, guide: Guidance, x: torch.Tensor) -> _Prepared:
     positive = [False] * (len(guide.negative) if use_cfg else 0) + [True] * len(guide.positive)
     # Prompts of different token counts (a concatenated prompt) repeat to a common length, as ComfyUI does:
     # attention over k copies of the same tokens gives exactly what attention over one copy gives.
-    tokens = math.lcm(*(emb.shape[1] for emb, _ in prompts))
-    context = torch.cat([emb.repeat(x.shape[0], tokens // emb.shape[1], 1) for emb, _ in prompts])
-    context = context.to(x.device, param_dtype(unet))
-    return _Prepared(prompts, positive, context, use_cfg, any(chain for _, chain in prompts))
+    tokens = math.lcm(*(emb.shape[1] for emb, _, _ in prompts))
+    dtype = param_dtype(unet)
+    context = torch.cat([emb.repeat(x.shape[0], tokens // emb.shape[1], 1) for emb, _, _ in prompts])
+    added = None
+    if prompts[0][2] is not None:
+        added = {name: torch.cat([extra[name].repeat(x.shape[0], 1) for _, _, extra in prompts]).to(x.device, dtype)
+                 for name in prompts[0][2]}
+    return _Prepared(prompts, positive, context.to(x.device, dtype), use_cfg, any(chain for _, chain, _ in prompts),
+                     added)
 
 
 def _side(parts: tuple[torch.Tensor, ...], chosen: list[bool], which: bool) -> torch.Tensor:
@@ -84,11 +91,14 @@ def _predict(unet: Any, scheduler: Any, x: torch.Tensor, t: Any, guide: Guidance
     extra: dict[str, Any] = {}
     if prepared.has_control:
         parts = []
-        for i, (_, chain) in enumerate(prepared.prompts):
+        for i, (_, chain, _) in enumerate(prepared.prompts):
             rows = slice(i * batch, (i + 1) * batch)
-            parts.append(residuals(chain, model_in[rows], t, prepared.context[rows], index, total))
+            added = None if prepared.added is None else {k: v[rows] for k, v in prepared.added.items()}
+            parts.append(residuals(chain, model_in[rows], t, prepared.context[rows], index, total, added))
         if any(part is not None for part in parts):
             extra = _merge_residuals(parts)
+    if prepared.added is not None:
+        extra["added_cond_kwargs"] = prepared.added
     out = unet(model_in, t, encoder_hidden_states=prepared.context, return_dict=False, **extra)[0]
     parts = out.chunk(count)
     cond = _side(parts, prepared.positive, True)

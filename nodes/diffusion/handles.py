@@ -7,7 +7,8 @@ model the manager freed under its memory budget is simply loaded again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,12 @@ def component_class(folder: Path, component: str, default: str) -> str:
     return index_class(json.loads(index.read_text()), component, default) if index.is_file() else default
 
 
+def latent_scale(vae_config: Any) -> tuple[float, float]:
+    """(scaling_factor, shift_factor) of a VAE config: what a latent in this model's space is multiplied by."""
+    get = vae_config.get
+    return float(get("scaling_factor", None) or 0.18215), float(get("shift_factor", None) or 0.0)
+
+
 def latent_factor(vae_config: Any) -> int:
     """Pixels per latent cell of a VAE config (a dict or diffusers' FrozenDict): one halving per level after
     the first; 8 when the config does not say."""
@@ -75,16 +82,56 @@ def transformers_loader(cls: type, path: Path) -> Callable[[torch.device, torch.
 
 @dataclass(eq=False, repr=False)
 class ModelHandle(Handle):
-    """MODEL: the denoising UNet, the noise schedule it was trained with, and its latent geometry."""
+    """MODEL: the denoising UNet, the noise schedule it was trained with, its latent geometry and scale, and the
+    LoRAs LoraLoader put on it (applied only while the model is in use, see `use`)."""
 
     scheduler_config: dict[str, Any] = field(default_factory=dict)
     # Pixels per latent cell of the VAE it was trained with (8 unless the checkpoint says otherwise).
     latent_factor: int = 8
+    # The (scaling, shift) its latents are in: its own VAE's, or its family's for a UNet loaded alone.
+    latent_scale: tuple[float, float] = (0.18215, 0.0)
+    loras: tuple[Any, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"<ModelHandle {self.name}" + "".join(f" +{ref.name}" for ref in self.loras) + ">"
+
+    @contextmanager
+    def use(self) -> Iterator[Any]:
+        """The UNet with this handle's LoRAs active; the cached module is left as it was on exit."""
+        if not self.loras:
+            yield self.get()
+            return
+        from . import lora
+
+        with lora.applied(self, lora.UNET, self.loras) as module:
+            yield module
+
+
+def upcast_when_asked(load: Callable[[torch.device, torch.dtype], Any]) -> Callable[[torch.device, torch.dtype], Any]:
+    """diffusers' rule for VAEs whose config sets force_upcast (SDXL's overflows in fp16): an fp16 VAE runs in
+    fp32, its weights rounded through fp16 first exactly as the pipelines' `vae.to(torch.float32)` leaves them."""
+
+    def wrapped(device: torch.device, dtype: torch.dtype) -> Any:
+        import torch
+
+        module = load(device, dtype)
+        if dtype == torch.float16 and getattr(module.config, "force_upcast", False):
+            module = module.to(dtype=torch.float32)
+        return module
+
+    return wrapped
 
 
 @dataclass(eq=False, repr=False)
 class VaeHandle(Handle):
-    """VAE: pixels <-> latents, with the scaling the diffusion model expects."""
+    """VAE: pixels <-> latents, with the scaling the diffusion model expects. A VAE file loaded alone does not say
+    which model family's scale it serves (SD's and SDXL's VAEs have the same shapes): `own_scale` False means its
+    decode follows the scale the latent was made in (the sampler marks its latents)."""
+
+    own_scale: bool = True
+
+    def __post_init__(self) -> None:
+        self.loader = upcast_when_asked(self.loader)
 
     @property
     def factor(self) -> int:
@@ -94,9 +141,21 @@ class VaeHandle(Handle):
     def channels(self) -> int:
         return int(self.get().config.latent_channels)
 
-    def _scale(self) -> tuple[float, float]:
+    @property
+    def scale(self) -> tuple[float, float]:
+        return latent_scale(self.get().config)
+
+    def _statistics(self, like: torch.Tensor) -> tuple[Any, Any]:
+        """SDXL-style per-channel latents_mean / latents_std when the config has both, else (0, 1)."""
+        import torch
+
         config = self.get().config
-        return float(config.scaling_factor), float(getattr(config, "shift_factor", None) or 0.0)
+        mean, std = getattr(config, "latents_mean", None), getattr(config, "latents_std", None)
+        if mean is None or std is None:
+            return 0.0, 1.0
+        shape = (1, len(mean), 1, 1)
+        return (torch.tensor(mean).view(shape).to(like.device, like.dtype),
+                torch.tensor(std).view(shape).to(like.device, like.dtype))
 
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
         """IMAGE [B, H, W, 3] in 0..1 -> scaled latents [B, C, H/f, W/f] (the distribution's mode)."""
@@ -104,17 +163,22 @@ class VaeHandle(Handle):
 
         vae = self.get()
         x = pixels[..., :3].permute(0, 3, 1, 2).to(self.device, vae.dtype) * 2.0 - 1.0
-        scale, shift = self._scale()
+        scale, shift = self.scale
         with torch.no_grad():
-            return ((vae.encode(x).latent_dist.mode() - shift) * scale).float().cpu()
+            raw = vae.encode(x).latent_dist.mode()
+            mean, std = self._statistics(raw)
+            return ((raw - mean - shift) * scale / std).float().cpu()
 
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Scaled latents -> IMAGE [B, H, W, 3] in 0..1, exactly as StableDiffusionPipeline post-processes."""
+    def decode(self, latents: torch.Tensor, scale: tuple[float, float] | None = None) -> torch.Tensor:
+        """Scaled latents -> IMAGE [B, H, W, 3] in 0..1, exactly as the pipelines post-process. `scale` is the
+        latent's own (from the sampler), used when this VAE's is not known."""
         import torch
 
         vae = self.get()
-        scale, shift = self._scale()
-        z = latents.to(self.device, vae.dtype) / scale + shift
+        factor, shift = scale if scale is not None and not self.own_scale else self.scale
+        z = latents.to(self.device, vae.dtype)
+        mean, std = self._statistics(z)
+        z = z * std / factor + mean + shift
         with torch.no_grad():
             image = vae.decode(z, return_dict=False)[0]
         return (image / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).float().cpu()

@@ -81,7 +81,7 @@ class VAEDecode(Node):
         if latent.shape[1] != vae.channels:
             raise NodeError("samples", f"latent has {latent.shape[1]} channels but this VAE decodes "
                                        f"{vae.channels}; was it made by another model?")
-        return (vae.decode(latent),)
+        return (vae.decode(latent, scale=samples.get("latent_scale")),)
 
 
 class VAEEncode(Node):
@@ -95,7 +95,7 @@ class VAEEncode(Node):
     def run(self, ctx: Context, pixels: Any, vae: Any) -> tuple[dict[str, Any]]:
         pixels = require_image("pixels", pixels)
         vae = check_vae(vae)
-        return ({"samples": vae.encode(crop_to_factor(pixels, vae.factor))},)
+        return ({"samples": vae.encode(crop_to_factor(pixels, vae.factor)), "latent_scale": vae.scale},)
 
 
 NODES = [EmptyLatentImage, VAEDecode, VAEEncode]

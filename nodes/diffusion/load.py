@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nodegraph import Context, In, Node, NodeError, Out
 from nodegraph.runtime.models import ModelNotFound, model_choices
 
-from ..text.clip import ClipHandle, tokenizer_loader
+from ..text.clip import FIRST, SECOND, ClipHandle, Tower, tokenizer_loader
 from ..types import CLIP, MODEL, VAE
 from .handles import (
     Handle,
@@ -21,6 +21,7 @@ from .handles import (
     diffusers_loader,
     index_class,
     latent_factor,
+    latent_scale,
     transformers_class,
     transformers_loader,
 )
@@ -28,7 +29,14 @@ from .handles import (
 if TYPE_CHECKING:
     pass
 
-_PIPELINE_PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+_PIPELINE_PARTS = ("unet", "vae", "scheduler")
+# (tokenizer, text encoder, default class): SD 1.x/2.x have the first; SDXL both; the SDXL refiner the second.
+_TOWERS = (("tokenizer", FIRST, "CLIPTextModel"), ("tokenizer_2", SECOND, "CLIPTextModelWithProjection"))
+
+
+def clip_style(unet_config: dict[str, Any]) -> str:
+    """How a checkpoint's prompts are encoded: "sdxl" for UNets with SDXL's added text/time conditioning."""
+    return "sdxl" if unet_config.get("addition_embed_type") == "text_time" else "sd"
 
 
 def find(ctx: Context, kind: str, name: str, input_name: str) -> tuple[Any, Path]:
@@ -51,26 +59,31 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
     broken folder is reported by the loader node, not by the sampler)."""
     if folder.is_file():
         return single_file_handles(manager, folder, name, input_name)
-    missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()]
+    towers = [tower for tower in _TOWERS if (folder / tower[0]).is_dir() and (folder / tower[1]).is_dir()]
+    missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()] + (
+        [] if towers else ["tokenizer and text_encoder"])
     if missing:
         raise NodeError(input_name, f"{name!r} is not a Stable Diffusion folder in the diffusers layout: "
                                     f"missing {', '.join(missing)}")
     try:
         unet_cls = diffusers_class(component_class(folder, "unet", "UNet2DConditionModel"))
         vae_cls = diffusers_class(component_class(folder, "vae", "AutoencoderKL"))
-        text_cls = transformers_class(component_class(folder, "text_encoder", "CLIPTextModel"))
+        text_classes = [transformers_class(component_class(folder, encoder, default)) for _, encoder, default in towers]
     except ValueError as exc:
         raise NodeError(input_name, f"{name!r}: {exc}") from None
     scheduler_config = _read_json(folder / "scheduler" / "scheduler_config.json", input_name)
+    vae_config = _read_json(folder / "vae" / "config.json", input_name)
+    unet_config = _read_json(folder / "unet" / "config.json", input_name)
     model = ModelHandle(manager, f"{folder}/unet", diffusers_loader(unet_cls, folder / "unet"), "checkpoints",
-                        f"{name}/unet", scheduler_config=scheduler_config,
-                        latent_factor=latent_factor(_read_json(folder / "vae" / "config.json", input_name)))
-    clip = ClipHandle(Handle(manager, f"{folder}/tokenizer", tokenizer_loader(folder / "tokenizer"), "checkpoints",
-                             f"{name}/tokenizer"),
-                      Handle(manager, f"{folder}/text_encoder", transformers_loader(text_cls, folder / "text_encoder"),
-                             "checkpoints", f"{name}/text_encoder"), name)
+                        f"{name}/unet", scheduler_config=scheduler_config, latent_factor=latent_factor(vae_config),
+                        latent_scale=latent_scale(vae_config))
+    clip = ClipHandle(tuple(
+        Tower(Handle(manager, f"{folder}/{tok}", tokenizer_loader(folder / tok), "checkpoints", f"{name}/{tok}"),
+              Handle(manager, f"{folder}/{encoder}", transformers_loader(cls, folder / encoder), "checkpoints",
+                     f"{name}/{encoder}"), encoder)
+        for (tok, encoder, _), cls in zip(towers, text_classes, strict=True)), name, clip_style(unet_config))
     vae = VaeHandle(manager, f"{folder}/vae", diffusers_loader(vae_cls, folder / "vae"), "checkpoints", f"{name}/vae")
-    load_now(input_name, (model, clip.tokenizer, clip.encoder, vae))
+    load_now(input_name, (model, *(h for tower in clip.towers for h in (tower.tokenizer, tower.encoder)), vae))
     return model, clip, vae
 
 
@@ -84,33 +97,33 @@ def load_now(input_name: str, handles: tuple[Handle, ...], errors: tuple[type[Ex
 
 
 def single_file_handles(manager: Any, path: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
-    """MODEL, CLIP and VAE handles for a single-file (LDM layout) Stable Diffusion checkpoint."""
+    """MODEL, CLIP and VAE handles for a single-file (LDM layout) checkpoint of SD 1.x, 2.x, SDXL or its refiner."""
 
     from . import single_file
 
-    if path.suffix != ".safetensors":
+    if path.suffix not in (".safetensors", ".sft"):
         raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
                                     "pickles, which can run code when loaded)")
     try:
-        index, scheduler_config, vae_config = single_file.read_configs(
-            path, "model_index.json", "scheduler/scheduler_config.json", "vae/config.json")
-    except Exception as exc:  # noqa: BLE001 - diffusers' detection and the hub raise many kinds
-        raise NodeError(input_name, f"cannot find the configuration of single-file checkpoint {name!r}: {exc}. "
-                                    "Files saved by Save Checkpoint carry theirs; others need the configs of "
-                                    "their model type from the Hugging Face hub, once.") from None
+        files = single_file.config_files(path)  # derived once for every component
+        index, scheduler_config, vae_config, unet_config = single_file.read_configs(
+            files, "model_index.json", "scheduler/scheduler_config.json", "vae/config.json", "unet/config.json")
+    except Exception as exc:  # noqa: BLE001 - a file that is no checkpoint fails in many ways
+        raise NodeError(input_name, f"cannot read single-file checkpoint {name!r} as a Stable Diffusion model: "
+                                    f"{exc}; expected an SD 1.x, SD 2.x, SDXL or SDXL refiner checkpoint") from None
 
     def handle(cls: type[Handle], component: str, default: str, **extra: Any) -> Any:
-        from . import single_file
-
-        loader = single_file.loader(path, component, index_class(index, component, default))
+        loader = single_file.loader(path, component, index_class(index, component, default), files)
         return cls(manager, f"{path}/{component}", loader, "checkpoints", f"{name}/{component}", **extra)
 
     model = handle(ModelHandle, "unet", "UNet2DConditionModel", scheduler_config=scheduler_config,
-                   latent_factor=latent_factor(vae_config))
-    clip = ClipHandle(handle(Handle, "tokenizer", "CLIPTokenizer"), handle(Handle, "text_encoder", "CLIPTextModel"),
-                      name)
+                   latent_factor=latent_factor(vae_config), latent_scale=latent_scale(vae_config))
+    towers = tuple(Tower(handle(Handle, tok, "CLIPTokenizer"), handle(Handle, encoder, default), encoder)
+                   for tok, encoder, default in _TOWERS if index_class(index, encoder, ""))
+    clip = ClipHandle(towers, name, clip_style(unet_config))
     vae = handle(VaeHandle, "vae", "AutoencoderKL")
-    load_now(input_name, (model, clip.tokenizer, clip.encoder, vae), (Exception,))
+    load_now(input_name, (model, *(h for tower in towers for h in (tower.tokenizer, tower.encoder)), vae),
+             (Exception,))
     return model, clip, vae
 
 
@@ -140,29 +153,4 @@ class DiffusersLoader(Node):
         return pipeline_handles(manager, folder, model_path, "model_path")
 
 
-class VAELoader(Node):
-    """Load a VAE folder (config.json + safetensors) from models/vae."""
-
-    category = "loaders"
-    display_name = "Load VAE"
-    inputs = {"vae_name": In.choice(model_choices("vae"))}
-    outputs = {"VAE": Out(VAE)}
-
-    def run(self, ctx: Context, vae_name: str) -> tuple[Any]:
-        manager, folder = find(ctx, "vae", vae_name, "vae_name")
-        if (folder / "vae").is_dir():
-            folder = folder / "vae"  # a whole pipeline folder: use its VAE
-        config = _read_json(folder / "config.json", "vae_name")
-        try:
-            cls = diffusers_class(config.get("_class_name", "AutoencoderKL"))
-        except ValueError as exc:
-            raise NodeError("vae_name", str(exc)) from None
-        vae = VaeHandle(manager, str(folder), diffusers_loader(cls, folder), "vae", vae_name)
-        try:
-            vae.get()
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise NodeError("vae_name", f"cannot load {vae_name}: {exc}") from None
-        return (vae,)
-
-
-NODES = [CheckpointLoaderSimple, DiffusersLoader, VAELoader]
+NODES = [CheckpointLoaderSimple, DiffusersLoader]

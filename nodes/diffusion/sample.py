@@ -19,14 +19,24 @@ MAX_SEED = 2**64 - 1
 PREVIEW_INTERVAL = 0.2  # seconds
 
 
-def _prompts(name: str, conditioning: Any) -> list[denoise.Prompt]:
-    """Each prompt of a CONDITIONING (several after ConditioningCombine) with its ControlNet chain."""
-    prompts = []
-    for embedding, extras in require_conditioning(name, conditioning):
-        control = extras.get("control")
-        prompts.append((embedding, control.chain() if control is not None else []))
-    if len({embedding.shape[-1] for embedding, _ in prompts}) > 1:
+def _prompts(name: str, conditioning: Any, unet: Any, size: tuple[int, int]) -> list[denoise.Prompt]:
+    """Each prompt of a CONDITIONING (several after ConditioningCombine) with its ControlNet chain and, for an
+    SDXL-type UNet, its pooled embedding and size ids (image size `size`, pixels, when the prompt gives none)."""
+    from .sdxl import added
+
+    entries = require_conditioning(name, conditioning)
+    widths = {embedding.shape[-1] for embedding, _ in entries}
+    if len(widths) > 1:
         raise NodeError(name, "its prompts come from text encoders of different widths")
+    width = getattr(unet.config, "cross_attention_dim", None)
+    if isinstance(width, int) and widths != {width}:
+        raise NodeError(name, f"its embeddings are {widths.pop()} wide but this model attends to {width}: was it "
+                              "encoded with another checkpoint's CLIP?")
+    prompts = []
+    for embedding, extras in entries:
+        control = extras.get("control")
+        prompts.append((embedding, control.chain() if control is not None else [],
+                        added(unet, extras, *size, negative=name == "negative", input_name=name)))
     return prompts
 
 
@@ -35,6 +45,11 @@ def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tens
     grid (its size comes from the VAE's downsample factor, not ComfyUI's fixed 8)."""
     channels, levels = int(unet.config.in_channels), 2 ** (len(unet.config.block_out_channels) - 1)
     samples = on_grid(latent, channels, model.latent_factor)
+    scale = latent.get("latent_scale")
+    if scale is not None and tuple(scale) != tuple(model.latent_scale):
+        # Made in another scale (a VAE of another family): the same raw latent, in this model's scale.
+        (factor, shift), (own, own_shift) = scale, model.latent_scale
+        samples = (samples / factor + shift - own_shift) * own
     if samples.shape[1] != channels:
         raise NodeError("latent_image", f"latent has {samples.shape[1]} channels but the model takes {channels}; "
                                         "was it made by another model's VAE?")
@@ -46,22 +61,23 @@ def _prepare_latent(model: Any, unet: Any, latent: dict[str, Any]) -> torch.Tens
 
 def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, scheduler: str, positive: Any,
            negative: Any, latent_image: Any, window: denoise.Window) -> dict[str, Any]:
-    import torch
-
-    from . import denoise
-
     latent = require_latent("latent_image", latent_image)
     problem = compatibility_problem(sampler_name, scheduler)
     if problem:
         raise NodeError("scheduler", problem)
-    unet = model.get()
-    pos, neg = _prompts("positive", positive), _prompts("negative", negative)
-    width = getattr(unet.config, "cross_attention_dim", None)
-    for name, prompts in (("positive", pos), ("negative", neg)):
-        if isinstance(width, int) and prompts[0][0].shape[-1] != width:
-            raise NodeError(name, f"its embeddings are {prompts[0][0].shape[-1]} wide but this model attends to "
-                                  f"{width}: was it encoded with another checkpoint's CLIP?")
+    with model.use() as unet:
+        return _sample(ctx, model, unet, seed, cfg, sampler_name, scheduler, positive, negative, latent, window)
+
+
+def _sample(ctx: Context, model: Any, unet: Any, seed: int, cfg: float, sampler_name: str, scheduler: str,
+            positive: Any, negative: Any, latent: dict[str, Any], window: denoise.Window) -> dict[str, Any]:
+    import torch
+
+    from . import denoise
+
     samples = _prepare_latent(model, unet, latent)
+    size = (samples.shape[2] * model.latent_factor, samples.shape[3] * model.latent_factor)
+    pos, neg = _prompts("positive", positive, unet, size), _prompts("negative", negative, unet, size)
     device, dtype = model.device, denoise.param_dtype(unet)
     generator = torch.Generator("cpu").manual_seed(int(seed))
     # Noise comes from a CPU generator so a seed gives the same image on every device.
@@ -88,7 +104,7 @@ def sample(ctx: Context, model: Any, seed: int, cfg: float, sampler_name: str, s
                              guide, window, generator, None if mask is None else denoise.latent_mask(mask, start),
                              on_step)
     out = {k: v for k, v in latent.items() if k != "empty"}
-    out["samples"] = result.float().cpu()
+    out["samples"], out["latent_scale"] = result.float().cpu(), tuple(model.latent_scale)
     return out
 
 

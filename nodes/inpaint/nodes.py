@@ -57,7 +57,8 @@ class VAEEncodeForInpaint(Node):
         mask = mask[:, top:top + pixels.shape[1], left:left + pixels.shape[2]]
         keep = (1.0 - mask.round())[..., None]
         greyed = (pixels - 0.5) * keep + 0.5
-        return ({"samples": vae.encode(greyed), "noise_mask": grow_for_inpaint(mask, grow_mask_by)[:, None]},)
+        return ({"samples": vae.encode(greyed), "noise_mask": grow_for_inpaint(mask, grow_mask_by)[:, None],
+                 "latent_scale": vae.scale},)
 
 
 def composite(destination: torch.Tensor, source: torch.Tensor, x: int, y: int,

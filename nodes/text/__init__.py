@@ -1,7 +1,8 @@
-"""Text family: tokenizer and text-encoder nodes producing TEXT_TOKENS and CONDITIONING, and conditioning
-arithmetic."""
+"""Text family: tokenizer and text-encoder nodes producing TEXT_TOKENS and CONDITIONING (SDXL's included), and
+conditioning arithmetic."""
 
 from .conditioning import NODES as _conditioning
 from .encode import NODES as _encode
+from .sdxl_encode import NODES as _sdxl
 
-NODES = [*_encode, *_conditioning]
+NODES = [*_encode, *_sdxl, *_conditioning]

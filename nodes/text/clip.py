@@ -1,17 +1,27 @@
-"""The CLIP handle: a tokenizer and a text encoder, turning text into TEXT_TOKENS and tokens into CONDITIONING
-exactly as StableDiffusionPipeline.encode_prompt does."""
+"""The CLIP handle: one or two (tokenizer, text encoder) towers turning text into TEXT_TOKENS and tokens into
+CONDITIONING exactly as diffusers' pipelines encode prompts: StableDiffusionPipeline's last layer (SD 1.x/2.x),
+StableDiffusionXLPipeline's penultimate layers of both encoders side by side, with the pooled projection."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..diffusion.handles import Handle
+from nodegraph import NodeError
+
+from . import embeddings
 
 if TYPE_CHECKING:
     import torch
+
+    from ..diffusion.handles import Handle
+
+# A tower's role is its diffusers component name (and its LoRA key prefix); SDXL's second encoder (OpenCLIP
+# bigG, with projection) is text_encoder_2, and it is the refiner's only one.
+FIRST, SECOND = "text_encoder", "text_encoder_2"
 
 
 def tokenizer_loader(path: Path) -> Callable[[torch.device, torch.dtype], Any]:
@@ -23,55 +33,105 @@ def tokenizer_loader(path: Path) -> Callable[[torch.device, torch.dtype], Any]:
     return load
 
 
-@dataclass(eq=False, repr=False)
-class ClipHandle:
-    """CLIP: the tokenizer handle and the text-encoder handle of one checkpoint."""
-
+@dataclass(frozen=True, eq=False)
+class Tower:
     tokenizer: Handle
     encoder: Handle
+    role: str = FIRST
+
+
+@dataclass(eq=False, repr=False)
+class ClipHandle:
+    """CLIP: the text towers of one checkpoint. `style` "sd" encodes with the last layer (through the final
+    LayerNorm); "sdxl" with the penultimate layer of every tower, concatenated, plus the last tower's pooled
+    projection. `layer` is CLIPSetLastLayer's choice (None: the style's default), `loras` the LoRAs applied."""
+
+    towers: tuple[Tower, ...]
     name: str
-    # Final layers left out (CLIPSetLastLayer; diffusers' clip_skip): 0 uses the last layer's output.
-    skip: int = 0
+    style: str = "sd"
+    layer: int | None = None
+    loras: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
-        return f"<ClipHandle {self.name}" + (f" skip {self.skip}>" if self.skip else ">")
+        extra = (f" layer {self.layer}" if self.layer else "") + "".join(f" +{ref.name}" for ref in self.loras)
+        return f"<ClipHandle {self.name}{extra}>"
+
+    @property
+    def tokenizer(self) -> Handle:
+        return self.towers[0].tokenizer
+
+    @property
+    def encoder(self) -> Handle:
+        return self.towers[0].encoder
+
+    @property
+    def manager(self) -> Any:
+        return self.encoder.manager
 
     def layers(self) -> int:
-        return int(self.encoder.get().config.num_hidden_layers)
+        """Layers of the shallowest tower (the deepest layer CLIPSetLastLayer can reach in every tower)."""
+        return min(int(tower.encoder.get().config.num_hidden_layers) for tower in self.towers)
 
-    def tokenize(self, texts: list[str]) -> dict[str, Any]:
-        """TEXT_TOKENS, padded to the tokenizer's max length (what the encoder was trained on)."""
-        tok = self.tokenizer.get()
-        batch = tok(texts, padding="max_length", max_length=tok.model_max_length, truncation=True,
-                    return_tensors="pt")
-        shown = []
-        for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True):
-            shown.append(tok.convert_ids_to_tokens(ids[mask.bool()].tolist()))
-        return {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, "tokens": shown,
-                "tokenizer": self.name}
+    def tokenize(self, texts: list[str], by_role: dict[str, str] | None = None) -> dict[str, Any]:
+        """TEXT_TOKENS, padded to each tokenizer's max length (what the encoders were trained on). `by_role`
+        gives a tower its own text (CLIPTextEncodeSDXL's text_l and text_g); `embedding:name` words become
+        that textual-inversion embedding's vectors."""
+        towers = []
+        for tower in self.towers:
+            own = [by_role[tower.role]] * len(texts) if by_role and tower.role in by_role else texts
+            towers.append({"role": tower.role, **embeddings.tokenize(self.manager, tower, own)})
+        first = towers[0]
+        return {"input_ids": first["input_ids"], "attention_mask": first["attention_mask"], "tokens": first["tokens"],
+                "tokenizer": self.name, "towers": towers}
 
     def encode(self, tokens: dict[str, Any]) -> list[list[Any]]:
-        """CONDITIONING for each prompt in the batch: last hidden state (and the pooled output)."""
+        """CONDITIONING for each prompt in the batch: the hidden states (and the pooled output)."""
         import torch
 
-        with torch.no_grad():
-            return self._encode(tokens)
-
-    def _encode(self, tokens: dict[str, Any]) -> list[list[Any]]:
-        encoder = self.encoder.get()
-        ids = tokens["input_ids"].to(self.encoder.device)
-        mask = None
-        if getattr(encoder.config, "use_attention_mask", False):
-            mask = tokens["attention_mask"].to(ids.device)
-        if self.skip:
-            output = encoder(ids, attention_mask=mask, output_hidden_states=True)
-            # As diffusers' encode_prompt(clip_skip=...): an earlier layer's output, through the final LayerNorm
-            # the last layer's output also passes (transformers 5.6+ flattened CLIPTextModel's text_model).
-            norm = getattr(encoder, "text_model", encoder).final_layer_norm
-            hidden = norm(output.hidden_states[-(self.skip + 1)]).to(dtype=encoder.dtype)
-        else:
-            output = encoder(ids, attention_mask=mask)
-            hidden = output[0].to(dtype=encoder.dtype)
-        pooled = getattr(output, "pooler_output", None)
+        towers = tokens.get("towers") or [{"role": self.towers[0].role, **tokens}]
+        with torch.no_grad(), ExitStack() as stack:
+            states, pooled = [], None
+            for tower, part in zip(self.towers, towers, strict=True):
+                module = self._encoder(stack, tower)
+                hidden, pooled_here = self._encode_tower(module, part, last=tower is self.towers[-1])
+                states.append(hidden)
+                pooled = pooled_here if pooled_here is not None else pooled
+            hidden = torch.cat(states, dim=-1) if len(states) > 1 else states[0]
         return [[hidden[i:i + 1].cpu(), {"pooled_output": None if pooled is None else pooled[i:i + 1].cpu()}]
                 for i in range(hidden.shape[0])]
+
+    def _encoder(self, stack: ExitStack, tower: Tower) -> Any:
+        if not self.loras:
+            return tower.encoder.get()
+        from ..diffusion import lora
+
+        return stack.enter_context(lora.applied(tower.encoder, tower.role, self.loras))
+
+    def _encode_tower(self, encoder: Any, part: dict[str, Any], last: bool) -> tuple[Any, Any]:
+        ids = part["input_ids"].to(self.encoder.device)
+        with embeddings.injected(encoder, part.get("inject")):
+            if self.style == "sdxl":
+                # As StableDiffusionXLPipeline.encode_prompt: a hidden layer as it is (no final LayerNorm), the
+                # penultimate by default; the pooled output is the projection (text_embeds) of the last tower.
+                output = encoder(ids, output_hidden_states=True)
+                hidden = output.hidden_states[self.layer or -2]
+                pooled = output[0] if last and output[0].ndim == 2 else None
+                return hidden.to(dtype=encoder.dtype), pooled
+            mask = part["attention_mask"].to(ids.device) if getattr(encoder.config, "use_attention_mask",
+                                                                     False) else None
+            if self.layer is not None and self.layer < -1:
+                output = encoder(ids, attention_mask=mask, output_hidden_states=True)
+                # As diffusers' encode_prompt(clip_skip=...): an earlier layer's output, through the final
+                # LayerNorm the last layer's output also passes (transformers 5.6+ flattened CLIPTextModel).
+                norm = getattr(encoder, "text_model", encoder).final_layer_norm
+                hidden = norm(output.hidden_states[self.layer]).to(dtype=encoder.dtype)
+            else:
+                output = encoder(ids, attention_mask=mask)
+                hidden = output[0].to(dtype=encoder.dtype)
+            return hidden, getattr(output, "pooler_output", None)
+
+
+def check_clip(clip: Any, name: str = "clip") -> ClipHandle:
+    if not isinstance(clip, ClipHandle):
+        raise NodeError(name, f"expected a CLIP from a checkpoint or CLIP loader, got {type(clip).__name__}")
+    return clip

@@ -8,12 +8,18 @@ from typing import Any
 from nodegraph import Context, In, Node, NodeError, Out, Result
 
 from ..types import CLIP, CONDITIONING, TEXT_TOKENS
+from .clip import check_clip as _check_clip
+from .embeddings import EmbeddingError
 
 
-def _check_clip(clip: Any) -> Any:
-    if not hasattr(clip, "tokenize") or not hasattr(clip, "encode"):
-        raise NodeError("clip", f"expected a CLIP from a checkpoint loader, got {type(clip).__name__}")
-    return clip
+def tokens_of(clip: Any, input_name: str, texts: list[str], by_role: dict[str, str] | None = None) -> dict[str, Any]:
+    """The clip's TEXT_TOKENS, an unusable `embedding:name` reported on the input its text came from."""
+    try:
+        return clip.tokenize(texts, by_role)
+    except EmbeddingError as exc:
+        names = {text: name for name, text in (by_role or {}).items()}
+        raise NodeError({"text_encoder": "text_l", "text_encoder_2": "text_g"}.get(names.get(exc.text, ""),
+                                                                                    input_name), str(exc)) from None
 
 
 class CLIPTextEncode(Node):
@@ -29,7 +35,7 @@ class CLIPTextEncode(Node):
 
     def run(self, ctx: Context, text: str, clip: Any) -> tuple[list]:
         clip = _check_clip(clip)
-        return (clip.encode(clip.tokenize([text]))[:1],)
+        return (clip.encode(tokens_of(clip, "text", [text]))[:1],)
 
 
 class CLIPTextTokenize(Node):
@@ -42,7 +48,7 @@ class CLIPTextTokenize(Node):
     output_node = True
 
     def run(self, ctx: Context, text: str, clip: Any) -> Result:
-        tokens = _check_clip(clip).tokenize([text])
+        tokens = tokens_of(_check_clip(clip), "text", [text])
         ids = tokens["input_ids"][0][tokens["attention_mask"][0].bool()].tolist()
         shown = f"{len(ids)} tokens: " + " ".join(tokens["tokens"][0]) + "\nids: " + " ".join(map(str, ids))
         return Result((tokens,), ui={"text": [shown]})
@@ -80,7 +86,7 @@ class CLIPSetLastLayer(Node):
         if -stop_at_clip_layer > layers:
             raise NodeError("stop_at_clip_layer", f"{stop_at_clip_layer} is past the first layer: {clip.name!r}'s "
                                                   f"text encoder has {layers} (the lowest is {-layers})")
-        return (replace(clip, skip=-stop_at_clip_layer - 1),)
+        return (replace(clip, layer=stop_at_clip_layer),)
 
 
 NODES = [CLIPTextEncode, CLIPTextTokenize, CLIPTextEncodeTokens, CLIPSetLastLayer]

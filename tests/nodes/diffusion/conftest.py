@@ -10,6 +10,7 @@ import pytest
 import torch
 from sd_engine import Engine, make_engine
 from sd_tiny import build_models
+from sdxl_tiny import save_sdxl
 
 from nodegraph.plugins import build_registry
 
@@ -37,3 +38,12 @@ def registry():
 @pytest.fixture()
 def engine(registry, tiny_root, tmp_path) -> Engine:
     return make_engine(registry, tiny_root, tmp_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def sdxl(tmp_path_factory) -> tuple[Path, Any, Any]:
+    """(models root with checkpoints/tiny-sdxl and tiny-sdxl-refiner, the base pipeline, the refiner pipeline)."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("sdxl_models")
+    base, refiner = save_sdxl(root)
+    return root, base, refiner

@@ -58,7 +58,7 @@ def test_every_pair_builds_honours_its_name_and_denoises(sampler, schedule):
     for key, wanted in SAMPLERS[sampler].options.items():
         assert scheduler.config[key] == wanted
     assert scheduler.config.prediction_type == "v_prediction"  # the model's training config is kept
-    guide = denoise.Guidance([(torch.ones(1, 4, 8), [])], [(torch.zeros(1, 4, 8), [])], cfg=3.0)
+    guide = denoise.Guidance([(torch.ones(1, 4, 8), [], None)], [(torch.zeros(1, 4, 8), [], None)], cfg=3.0)
     latent, noise = torch.zeros(1, 4, 8, 8), torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     steps = []
     out = denoise.run(_Unet(), scheduler, latent, noise, guide, denoise.Window(4, 0, 4),
