@@ -122,7 +122,7 @@ class Worker:
         try:
             result = self.executor.run(job.prompt, job.outputs, prompt_id=job.prompt_id,
                                        sink=lambda event: self._forward(job, event, messages),
-                                       extra_data=job.extra_data)
+                                       extra_data=job.extra_data, progress_state=True)
             # Nodes upstream of a cached node are never visited; execution_cached still names them.
             nodes = {node: {"cached": True, "reason": "cached"}
                      for kind, data in messages if kind == "execution_cached" for node in data["nodes"]}

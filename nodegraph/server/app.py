@@ -18,6 +18,7 @@ from ..queue import JobStore, Worker
 from ..resources import web_root as shipped_web
 from ..resources import workflows_dir as shipped_workflows
 from . import bodies, security
+from .packs import PackTransport, add_pack_routes, log_plugin_failures
 from .routes import setup_routes
 from .state import STATE, State
 from .ws import Hub, LoopPublisher
@@ -39,6 +40,8 @@ def create_app(config: Config, registry: Registry | None = None, *, engine: Engi
     app = web.Application(client_max_size=state.max_upload_bytes, middlewares=middlewares)
     app[STATE] = state
     setup_routes(app)
+    add_pack_routes(app, engine)
+    log_plugin_failures(engine)
     app.cleanup_ctx.append(_lifetime)
     app.on_shutdown.append(_close_sockets)
     return app
@@ -65,13 +68,16 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
             loop.call_soon_threadsafe(_resolve, state, prompt_id, entry)
 
-    state.worker = Worker(state.store, state.engine, LoopPublisher(loop, state.hub), on_finished=finished)
+    publisher = LoopPublisher(loop, state.hub)
+    state.worker = Worker(state.store, state.engine, publisher, on_finished=finished)
+    state.engine.comfy.transport = PackTransport(publisher, state.worker)
     drain = asyncio.create_task(state.hub.drain())
     state.worker.start()
     try:
         yield
     finally:
         await asyncio.to_thread(state.worker.stop)
+        state.engine.comfy.transport = None
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, Result
 
-from ..saving import next_counter, prefix_folder, write_atomic
+from nodegraph.runtime.saving import next_counter, prefix_folder, write_atomic
 from ..types import CLIP, MODEL, VAE
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class CheckpointSave(Node):
 
         from . import single_file
 
-        folder, subfolder, base = prefix_folder(ctx, "output", filename_prefix)
+        folder, subfolder, base = prefix_folder(ctx.files, "output", filename_prefix)
         unet, text_encoder, tokenizer, autoencoder = model.get(), clip.encoder.get(), clip.tokenizer.get(), vae.get()
         metadata = {single_file.CONFIG_KEY: _configs(unet, autoencoder, text_encoder, tokenizer,
                                                      dict(model.scheduler_config))}
