@@ -56,9 +56,10 @@ def spec_from_classic(cls: type, name: str, display_name: str | None = None, mod
             inputs[input_name] = to_in(input_name, entry, optional)
     hidden = {k: str(v) for k, v in (declared.get("hidden") or {}).items()}
     types = tuple(cls.RETURN_TYPES)
-    names = tuple(getattr(cls, "RETURN_NAMES", types))
-    is_list = tuple(getattr(cls, "OUTPUT_IS_LIST", (False,) * len(types)))
-    tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ("",) * len(types)))
+    # ComfyNodeABC declares the optional ones as None.
+    names = tuple(getattr(cls, "RETURN_NAMES", None) or types)
+    is_list = tuple(getattr(cls, "OUTPUT_IS_LIST", None) or (False,) * len(types))
+    tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", None) or ("",) * len(types))
     outputs = [Out(str(t), str(n), bool(is_list[i]) if i < len(is_list) else False,
                    tooltips[i] if i < len(tooltips) else "")
                for i, (t, n) in enumerate(zip(types, names, strict=False))]
