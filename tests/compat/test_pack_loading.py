@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import PACKS, packs_engine
+from compat_helpers import PACKS, packs_engine
 
 from nodegraph import Engine
 from nodegraph.config import Config
