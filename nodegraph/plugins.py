@@ -105,7 +105,10 @@ def load_path(path: Path, registry: Registry, label: str | None = None, host: An
     ComfyUI modules it imports are served while it loads; a failure is recorded with its traceback."""
     label = label or path.stem
     try:
-        with host.active() if host is not None else contextlib.nullcontext():
+        # What a pack prints while it loads ("My Nodes: Loaded") is log output, not the command's output:
+        # `nodegraph nodes --json` and `nodegraph run` keep a clean stdout.
+        with host.active() if host is not None else contextlib.nullcontext(), \
+                contextlib.redirect_stdout(sys.stderr):
             module = _import_path(path, module_name or _module_name(path))
             register_module(module, registry, label, host)
         web = getattr(module, "WEB_DIRECTORY", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any
 
 from ..core.errors import PluginError
@@ -67,6 +68,9 @@ def spec_from_classic(cls: type, name: str, display_name: str | None = None, mod
     if not isinstance(function, str) or not hasattr(cls, function):
         raise PluginError(f"{name}: FUNCTION must name a method of the class")
     guard = host.guard if host is not None else _unguarded
+    if host is not None:  # an engine's registry reads choice lists when rendered, as ComfyUI re-reads INPUT_TYPES
+        inputs = {n: replace(i, choices=_live_choices(cls, n, i.choices, guard)) if i.type == COMBO else i
+                  for n, i in inputs.items()}
     spec = NodeSpec(
         name=name,
         display_name=display_name or name,
@@ -112,6 +116,21 @@ def add_validator(spec: NodeSpec, hook: Any, guard: Any) -> None:
         return hook(**kwargs)
 
     spec.validate = guard(validate)
+
+
+def _live_choices(cls: type, name: str, fallback: Any, guard: Any) -> Any:
+    """A choices callable that asks INPUT_TYPES again (its file lists change: folder_paths.get_filename_list),
+    keeping the options read at load time if it fails now."""
+
+    def read(_services: Any) -> list[str]:
+        try:
+            declared = guard(cls.INPUT_TYPES)()
+            entry = (declared.get("required") or {}).get(name) or (declared.get("optional") or {}).get(name)
+            return list(to_in(name, entry, False).choices or fallback)
+        except Exception:  # third-party code: the load-time list still stands
+            return list(fallback)
+
+    return read
 
 
 def _takes_kwargs(func: Any) -> bool:

@@ -10,6 +10,7 @@ import torch
 
 import nodegraph
 from nodegraph.core.errors import Interrupted
+from nodegraph.core.object_info import object_info
 from nodegraph.runtime.files import UnsafePath
 
 
@@ -38,6 +39,18 @@ def test_folder_paths_model_folders_by_comfyuis_names(packs, module, tmp_path):
     assert str(shipped / "checkpoints") in fp.get_folder_paths("checkpoints")
     assert {str(shipped / "clip"), str(shipped / "text_encoders")} <= set(fp.get_folder_paths("text_encoders"))
     assert fp.folder_names_and_paths["loras"][0][-1] == str(models / "loras")
+
+
+def test_a_pack_combo_of_model_files_is_read_again_when_it_is_rendered(packs, module, tmp_path):
+    folder = tmp_path / "more_loras"
+    folder.mkdir()
+    module("folder_paths").add_model_folder_path("loras", str(folder))
+    prompt = {"pick": {"class_type": "PickLora", "inputs": {"lora_name": "fresh.safetensors"}},
+              "show": {"class_type": "ShowValue", "inputs": {"value": ["pick", 0]}}}
+    assert "fresh.safetensors" in packs.errors(prompt)["pick"][0]  # not in the list (yet)
+    (folder / "fresh.safetensors").write_bytes(b"x")
+    assert "fresh.safetensors" in object_info(packs.engine.registry["PickLora"])["input"]["required"]["lora_name"][0]
+    assert packs.run(prompt).ui["show"]["value"] == [str(folder / "fresh.safetensors")]
 
 
 def test_folder_paths_input_output_temp_and_annotated_names(packs, module):
