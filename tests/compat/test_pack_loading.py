@@ -26,12 +26,11 @@ def test_v1_and_v3_packs_register_their_nodes(packs):
 
 
 def test_the_packs_saw_comfyuis_modules_and_their_own_nodes_module(packs):
-    import nodegraph_plugins.v1_pack as pack
-
-    assert pack.nodes.__name__ == "nodegraph_plugins.v1_pack.nodes"  # `from .nodes import` is the pack's file
-    comfy_nodes = pack.SEEN["comfy_nodes"]  # ...whose own `import nodes` is ComfyUI's
-    assert comfy_nodes is packs.engine.comfy.module("nodes") and pack.SEEN["max_resolution"] == 16384
-    assert comfy_nodes.NODE_CLASS_MAPPINGS["UnionInput"] is pack.UnionInput
+    pack = packs.engine.registry["UnionInput"].source.go.__globals__  # this engine's copy of the package
+    assert pack["nodes"].__name__ == "nodegraph_plugins.v1_pack.nodes"  # `from .nodes import` is the pack's file
+    comfy_nodes = pack["SEEN"]["comfy_nodes"]  # ...whose own `import nodes` is ComfyUI's
+    assert comfy_nodes is packs.engine.comfy.module("nodes") and pack["SEEN"]["max_resolution"] == 16384
+    assert comfy_nodes.NODE_CLASS_MAPPINGS["UnionInput"] is pack["UnionInput"]
 
 
 def test_comfyui_names_are_served_only_while_packs_load_or_run(packs):
