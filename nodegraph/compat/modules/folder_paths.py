@@ -55,7 +55,10 @@ class FolderPaths:
                                                           ([], set(SUPPORTED_PT_EXTENSIONS)))
         if full_folder_path in paths:
             paths.remove(full_folder_path)
-        paths.insert(0, full_folder_path) if is_default else paths.append(full_folder_path)
+        if is_default:
+            paths.insert(0, full_folder_path)
+        else:
+            paths.append(full_folder_path)
 
     def get_filename_list(self, folder_name: str) -> list[str]:
         """Every file under the folder's paths (recursively, relative, "/"-separated) with its extensions."""
