@@ -112,8 +112,9 @@ def load_path(path: Path, registry: Registry, label: str | None = None, host: An
             module = _import_path(path, module_name or _module_name(path))
             register_module(module, registry, label, host)
         web = getattr(module, "WEB_DIRECTORY", None)
-        if isinstance(web, str) and (path / web).is_dir():
-            registry.web_dirs[path.name] = (path / web).resolve()
+        folder = path if path.is_dir() else path.parent  # a single-file pack's web folder sits beside it
+        if isinstance(web, str) and (folder / web).is_dir():
+            registry.web_dirs[path.stem] = (folder / web).resolve()
         registry.loaded_sources.append(str(path))
     except Exception as exc:  # noqa: BLE001 - reported, then skipped
         registry.failures.append(_failure(str(path), exc))
