@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from compat_helpers import PACKS
-from server_helpers import Live, start
+from server_helpers import Live, serving, start
 
 from nodegraph.config import Config
 from nodegraph.server.state import STATE
@@ -23,14 +22,8 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     root = tmp_path_factory.mktemp("pack_server")
     (root / "base").mkdir()
     (root / "base" / "custom_nodes").symlink_to(PACKS, target_is_directory=True)
-    config = Config(base_dir=root / "base")
-    runner, app, url = await start(config, None, root)
-    async with aiohttp.ClientSession() as session:
-        server = Live(url, config, app, session)
+    async with serving(Config(base_dir=root / "base"), None, root) as server:
         yield server
-        for socket in server.sockets:
-            await socket.ws.close()
-    await runner.cleanup()
 
 
 async def test_pack_web_directories_are_listed_and_served(live):

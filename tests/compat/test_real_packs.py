@@ -12,14 +12,13 @@ import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import numpy as np
 import pytest
 import pytest_asyncio
 import torch
 from PIL import Image
 from safetensors.torch import save_file
-from server_helpers import Live, start
+from server_helpers import Live, serving
 
 from nodegraph.config import Config
 
@@ -54,13 +53,8 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     unet_checkpoint(checkpoints / "tiny-sd15.safetensors", 4)
     unet_checkpoint(checkpoints / "tiny-sd15-inpainting.safetensors", 9)
     config = Config(base_dir=root / "base", models_dirs=(root / "models",))
-    runner, app, url = await start(config, None, root)  # None: the engine finds the installed packs itself
-    async with aiohttp.ClientSession() as session:
-        server = Live(url, config, app, session)
+    async with serving(config, None, root) as server:  # None: the engine finds the installed packs itself
         yield server
-        for socket in server.sockets:
-            await socket.ws.close()
-    await runner.cleanup()
 
 
 async def test_the_installed_packs_are_loaded_through_their_entry_points(live):
@@ -123,20 +117,14 @@ async def test_ib_nodes_load_an_image_by_path_and_pass_pil_images(live):
               "pil": {"class_type": "ImageToPIL", "inputs": {"images": ["load", 0]}},
               "back": {"class_type": "PILToImage", "inputs": {"images": ["pil", 0]}},
               "save": {"class_type": "SaveImage", "inputs": {"images": ["back", 0], "filename_prefix": "ib"}}}
-    socket = await live.socket()
-    prompt_id = await live.submit(prompt, socket)
-    await socket.done(prompt_id)
-    _, history = await live.get(f"/history/{prompt_id}")
-    assert history[prompt_id]["status"]["status_str"] == "success", history
-    (saved,) = history[prompt_id]["outputs"]["save"]["images"]
+    entry = await live.finished(prompt)
+    assert entry["status"]["status_str"] == "success", entry
+    (saved,) = entry["outputs"]["save"]["images"]
     status, data = await live.get(f"/view?filename={saved['filename']}&type=output")
     assert status == 200 and np.array_equal(np.asarray(Image.open(io.BytesIO(data))), picture)
     # IS_CHANGED hashes the file: a new picture under the same name re-runs the loader
     (live.config.input_dir / "photo.png").write_bytes(png(255 - picture))
-    again = await live.submit(prompt, socket)
-    await socket.done(again)
-    _, history = await live.get(f"/history/{again}")
-    assert history[again]["nodes"]["load"]["cached"] is False
+    assert (await live.finished(prompt))["nodes"]["load"]["cached"] is False
 
 
 async def test_ib_nodes_refuse_paths_outside_the_folders_and_missing_files(live):
@@ -156,10 +144,6 @@ async def test_saved_images_match_comfyuis_truncation(live):
                                                              "color": 0xCCCCCC}},
               "inv": {"class_type": "ImageInvert", "inputs": {"image": ["img", 0]}},
               "save": {"class_type": "SaveImage", "inputs": {"images": ["inv", 0], "filename_prefix": "trunc"}}}
-    socket = await live.socket()
-    prompt_id = await live.submit(prompt, socket)
-    await socket.done(prompt_id)
-    _, history = await live.get(f"/history/{prompt_id}")
-    saved = history[prompt_id]["outputs"]["save"]["images"][0]["filename"]
+    saved = (await live.finished(prompt))["outputs"]["save"]["images"][0]["filename"]
     expected = np.clip(255.0 * (1.0 - torch.full((1,), 0xCC / 255).numpy()), 0, 255).astype(np.uint8)[0]
     assert Image.open(live.config.output_dir / saved).getpixel((0, 0)) == (int(expected),) * 3 == (50, 50, 50)
