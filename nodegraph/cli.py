@@ -29,6 +29,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="extra folder of models (repeatable), searched after models/")
     parser.add_argument("--extra-model-paths-config", action="append", default=None, metavar="FILE",
                         help="ComfyUI extra_model_paths.yaml file (repeatable); base-dir's own is read anyway")
+    parser.add_argument("--disable-all-custom-nodes", action="store_true",
+                        help="ComfyUI's flag: load no custom_nodes folder and no pip-installed ComfyUI pack")
     parser.add_argument("--base-dir", default=None, help="folder holding input/, output/, temp/, user/")
     parser.add_argument("--config", default=None, type=Path, help="JSON settings file")
     parser.add_argument("--device", default=None, help="auto | cpu | cuda:N | mps")
@@ -40,13 +42,33 @@ def _common(parser: argparse.ArgumentParser) -> None:
     for name in Limits.names():
         parser.add_argument("--" + name.replace("_", "-"), default=None, type=int, metavar="N",
                             help=f"limit: {LIMIT_HELP[name]} (default {getattr(defaults, name):,})")
+    # ComfyUI's cache flags, so scripts that start ComfyUI's server start this one unchanged.
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache-lru", default=None, type=int, metavar="N",
+                       help="ComfyUI's flag: keep at most N node results (the byte bound still applies)")
+    cache.add_argument("--cache-none", action="store_true", help="ComfyUI's flag: keep no node results between runs")
+    cache.add_argument("--cache-classic", action="store_true",
+                       help="ComfyUI's flag: the default cache (bounded by entries and bytes)")
+
+
+def _cache_entries(args: argparse.Namespace) -> int | None:
+    """ComfyUI's cache flags on nodegraph's one cache: LRU N -> N entries, none -> 0, classic -> the default.
+    `--cache-lru 0` is ComfyUI's way of saying "not LRU", so it too leaves the default."""
+    if getattr(args, "cache_none", False):
+        return 0
+    lru = getattr(args, "cache_lru", None)
+    return lru if lru else None
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
     limits = {name: getattr(args, name) for name in Limits.names()}
+    extra.setdefault("cache_entries", None)
+    if extra["cache_entries"] is None:
+        extra["cache_entries"] = _cache_entries(args)
     return load_config(args.config, nodes_dirs=args.nodes_dir, models_dirs=args.models_dir,
                        extra_model_paths=args.extra_model_paths_config, base_dir=args.base_dir,
-                       device=args.device, vram_budget_gb=args.vram_budget, threads=args.threads, **limits, **extra)
+                       device=args.device, vram_budget_gb=args.vram_budget, threads=args.threads,
+                       custom_nodes=False if args.disable_all_custom_nodes else None, **limits, **extra)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -122,13 +144,15 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     else:
         for spec in sorted(engine.registry, key=lambda s: (s.category, s.name)):
             print(f"{spec.category:28} {spec.name:28} {spec.display_name}")
-    _report_plugin_failures(engine)
+    _report_plugin_failures(engine, tracebacks=True)
     return EXIT_OK
 
 
-def _report_plugin_failures(engine: Any) -> None:
+def _report_plugin_failures(engine: Any, tracebacks: bool = False) -> None:
     for failure in engine.registry.failures:
         print(f"nodegraph: plugin {failure.source} skipped: {failure.error}", file=sys.stderr)
+        if tracebacks and failure.traceback:
+            print("    " + failure.traceback.rstrip().replace("\n", "\n    "), file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -28,6 +28,9 @@ class Config:
     base_dir: Path = field(default_factory=Path.cwd)
     models_dirs: tuple[Path, ...] = field(default_factory=lambda: (models_dir(),))  # the shipped models first
     nodes_dirs: tuple[Path, ...] = ()
+    # custom_nodes folders and ComfyUI packs installed with pip; False is ComfyUI's --disable-all-custom-nodes.
+    # Folders named in nodes_dirs load either way: they were asked for by name.
+    custom_nodes: bool = True
     device: str = "auto"
     vram_budget_gb: float | None = None
     cache_entries: int = 100_000
@@ -122,7 +125,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise ConfigError(f"setting {name} must be a JSON object, got {value[:80]!r}") from None
     if name == "ray_runtime_env" and not isinstance(value, dict):
         raise ConfigError(f"setting {name} must be a JSON object (Ray's runtime_env), got {value!r}")
-    if name == "ray_shared_storage" and isinstance(value, str):
+    if name in ("ray_shared_storage", "custom_nodes") and isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from .compat.host import ComfyHost
 from .config import Config, load_config
 from .core.cache import OutputCache
 from .core.errors import PromptError
@@ -26,14 +28,28 @@ class Engine:
     def __init__(self, config: Config | None = None, *, registry: Registry | None = None) -> None:
         self.config = config or load_config()
         self.services: Services = make_services(self.config)
-        # extra_model_paths.yaml's custom_nodes folders load like --nodes-dir folders, as in ComfyUI.
-        nodes_dirs = (*self.config.nodes_dirs, *self.services.models.extra_paths.custom_nodes)
-        self.registry = registry if registry is not None else build_registry(nodes_dirs)
+        # ComfyUI's modules (folder_paths, server, nodes, comfy.*) as this engine's packs see them.
+        self.comfy = ComfyHost(self.services)
+        if registry is None:
+            registry = build_registry(self.plugin_dirs(), host=self.comfy, comfy_packs=self.config.custom_nodes)
+        self.registry = self.comfy.registry = registry
         # Choice lists (input files, installed models) are read from this engine's folders.
         self.registry.bind(self.services)
         self.cache = OutputCache(self.config.cache_entries, self.config.cache_bytes)
         self.executor = Executor(self.registry, self.cache, self.services, Context,
                                  max_nodes=self.config.max_prompt_nodes)
+        self.comfy.interrupt = self.executor.interrupt
+
+    def plugin_dirs(self) -> list[Path]:
+        """The configured plugin folders, extra_model_paths.yaml's custom_nodes folders, and the base folder's
+        custom_nodes/ (as ComfyUI's) when it exists; only the configured ones with custom nodes disabled."""
+        if not self.config.custom_nodes:
+            return list(dict.fromkeys(self.config.nodes_dirs))
+        dirs = list(dict.fromkeys((*self.config.nodes_dirs, *self.services.models.extra_paths.custom_nodes)))
+        custom = self.config.base_dir / "custom_nodes"
+        if custom.is_dir() and custom not in dirs:
+            dirs.append(custom)
+        return dirs
 
     def load(self, workflow: Any, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
         """(API prompt, UI workflow or None) from any accepted workflow source."""

@@ -91,7 +91,8 @@ import json, sys
 from pathlib import Path
 import nodegraph
 from nodegraph.config import Config
-engine = nodegraph.Engine(Config(base_dir=Path({str(tmp_path)!r}), nodes_dirs=(Path({str(pack)!r}),)))
+engine = nodegraph.Engine(Config(base_dir=Path({str(tmp_path)!r}), nodes_dirs=(Path({str(pack)!r}),),
+                                 custom_nodes=False))
 assert not engine.registry.failures, engine.registry.failures
 outputs = nodegraph.run(json.loads({json.dumps(json.dumps(prompt))}), engine=engine)
 print(json.dumps(outputs.ui))

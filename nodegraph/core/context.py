@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,8 @@ class NodeContext:
     services: Any = None  # the engine's runtime services (folders, models); opaque to the core
     prompt: Mapping[str, Any] = field(default_factory=dict)
     extra_data: Mapping[str, Any] = field(default_factory=dict)
+    call_index: int = 0  # which call of the node's list semantics is running
+    graphs_built: int = 0  # sub-graphs built during this call (each gets its own id prefix)
 
     def check_interrupted(self) -> None:
         if self.interrupt.is_set():
@@ -55,6 +57,13 @@ class NodeContext:
         """Report progress; raises Interrupted if the user asked to stop, so long loops stay stoppable."""
         self.check_interrupted()
         self.emit(Progress(self.prompt_id, self.display_node_id, value, total, preview))
+
+    def expansion_prefix(self) -> str:
+        """A node-id prefix for a sub-graph this call expands into, unique within the prompt and the same on
+        every run (ComfyUI's GraphBuilder default: "{node}.{call}.{graph}.")."""
+        prefix = f"{self.node_id}.{self.call_index}.{self.graphs_built}."
+        self.graphs_built += 1
+        return prefix
 
     def service(self, name: str) -> Any:
         value = getattr(self.services, name, None)
@@ -77,3 +86,12 @@ def bind(ctx: NodeContext | None) -> contextvars.Token:
 
 def unbind(token: contextvars.Token) -> None:
     _current.reset(token)
+
+
+async def within(ctx: NodeContext, awaitable: Awaitable[Any]) -> Any:
+    """Await a node's coroutine with its context bound, so `current()` finds it inside async node code."""
+    token = bind(ctx)
+    try:
+        return await awaitable
+    finally:
+        unbind(token)

@@ -55,6 +55,14 @@ class Progress(Event):
 
 
 @dataclass
+class ProgressState(Event):
+    """ComfyUI's per-node states (running, finished, error); see progress_state.py for what it carries."""
+
+    type: ClassVar[str] = "progress_state"
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
 class Executed(Event):
     type: ClassVar[str] = "executed"
     node: str = ""

@@ -14,8 +14,9 @@ from typing import Any
 
 from . import context as node_context
 from .cache import OutputCache
-from .context import InterruptFlag, NodeContext
+from .context import InterruptFlag, NodeContext, within
 from .errors import CycleError, Interrupted
+from .expansion import Expansions
 from .events import (
     Event,
     Executed,
@@ -25,6 +26,7 @@ from .events import (
     ExecutionInterrupted,
     ExecutionStart,
     ExecutionSuccess,
+    Progress,
     Sink,
     discard,
 )
@@ -32,10 +34,11 @@ from .failure import failure_event
 from .fingerprint import Signature, explain
 from .gc_pause import gc_paused
 from .graph import LiveGraph
-from .inputs import call_arguments, gather_inputs, merge_outputs
+from .inputs import call_arguments, call_blocker, gather_inputs, has_blocker, merge_outputs
 from .keys import KeyTable, PlanMemo, prompt_snapshot
 from .lazy import lazy_requests, lazy_value
-from .prompt import as_link, is_link
+from .progress_state import NodeStates
+from .prompt import as_link
 from .registry import Registry
 from .results import ExecutionBlocker, normalize
 from .scheduler import Scheduler
@@ -83,14 +86,17 @@ class Executor:
         self.max_nodes = max_nodes  # what node expansion may grow a running prompt to
 
     def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
-            sink: Sink = discard, extra_data: Mapping[str, Any] | None = None) -> RunResult:
-        """Run in a fresh event loop (one per prompt, as ComfyUI's worker does)."""
+            sink: Sink = discard, extra_data: Mapping[str, Any] | None = None,
+            progress_state: bool = False) -> RunResult:
+        """Run in a fresh event loop (one per prompt, as ComfyUI's worker does); `progress_state` adds
+        ComfyUI's per-node state messages (for websocket clients)."""
         run = _Run(self, prompt, outputs, prompt_id or uuid.uuid4().hex, sink, extra_data or {})
+        run.states = NodeStates(run.prompt_id, run.graph, run.emit) if progress_state else None
         with gc_paused():
             return asyncio.run(run.execute())
 
 
-class _Run:
+class _Run(Expansions):
     def __init__(self, executor: Executor, prompt: dict[str, dict[str, Any]], outputs: list[str], prompt_id: str,
                  sink: Sink, extra_data: Mapping[str, Any]) -> None:
         self.ex = executor
@@ -113,6 +119,7 @@ class _Run:
         self.executed: list[str] = []
         self.rows: dict[tuple[bool, str], dict[str, Any]] = {}
         self.result = RunResult(prompt_id, "success", values=self.values)  # callers read node outputs
+        self.states: NodeStates | None = None
 
     def emit(self, event: Event) -> None:
         self.sink(event)
@@ -243,17 +250,14 @@ class _Run:
         entry = self.graph.nodes[node]
         spec = self.registry[entry["class_type"]]
         lists = gather_inputs(self.graph, node, spec, self.values, self.prompt, self.extra_data)
-        blocker = next((v for values in lists.values() if isinstance(values, list)
-                        for v in values if isinstance(v, ExecutionBlocker)), None)
-        if blocker is not None:
-            if blocker.message is not None:
-                raise RuntimeError(f"Execution Blocked: {blocker.message}")
-            self.values[node] = [[blocker] for _ in spec.outputs]
-            self.sched.finished(node)
+        if has_blocker(lists) and self._all_blocked(node, spec, lists):
             return None
         self.emit(Executing(self.prompt_id, node, self.graph.display_id(node)))
-        ctx = self.ex.context(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], self.emit,
-                          self.ex.interrupt, self.ex.services, self.prompt, self.extra_data)
+        emit = self.emit if self.states is None else lambda event: self._node_event(node, event)
+        ctx = self.ex.context(self.prompt_id, node, self.graph.display_id(node), entry["class_type"], emit,
+                              self.ex.interrupt, self.ex.services, self.prompt, self.extra_data)
+        if self.states is not None:
+            self.states.start(node)
         instance = self.ex.instances.get(node)
         if instance is None or type(instance) is not spec.source:  # the id may now name another class
             instance = self.ex.instances[node] = spec.make_instance()
@@ -267,7 +271,7 @@ class _Run:
 
     async def _resume_after_lazy(self, node: str, ctx: NodeContext, instance: Any, lists: dict[str, Any],
                                  requested: Awaitable[Any]) -> None:
-        names = await requested
+        names = await within(ctx, requested)
         spec = self.registry[self.graph.nodes[node]["class_type"]]
         if self._request_lazy(node, spec, names):
             return
@@ -298,18 +302,46 @@ class _Run:
         finally:
             node_context.unbind(token)
 
+    def _all_blocked(self, node: str, spec: Any, lists: dict[str, Any]) -> bool:
+        """When every call is blocked the node is skipped whole (no executing message, nothing cached)."""
+        blockers = [call_blocker(kw, spec.input_is_list) for kw in call_arguments(spec, lists)]
+        if not blockers or not all(blockers):
+            return False
+        self._check_message(blockers[0])
+        self.values[node] = [[blockers[0]] for _ in spec.outputs]
+        self.sched.finished(node)
+        return True
+
+    @staticmethod
+    def _check_message(blocker: ExecutionBlocker) -> None:
+        if blocker.message is not None:
+            raise RuntimeError(f"Execution Blocked: {blocker.message}")
+
+    def _node_event(self, node: str, event: Event) -> None:
+        if isinstance(event, Progress) and self.states is not None:
+            self.states.progress(node, event.value, event.max)
+        self.emit(event)
+
     def _call_over_lists(self, node: str, ctx: NodeContext, instance: Any,
                          lists: dict[str, Any]) -> Awaitable[None] | None:
         spec = self.registry[self.graph.nodes[node]["class_type"]]
-        calls = call_arguments(spec, lists)
-        raws = [self._call(ctx, lambda kw=kw: spec.call(instance, ctx, kw)) for kw in calls]
+        blocked = has_blocker(lists)
+        raws = []
+        for index, kw in enumerate(call_arguments(spec, lists)):
+            blocker = call_blocker(kw, spec.input_is_list) if blocked else None
+            if blocker is not None:  # this item is dropped downstream; the other items still run
+                self._check_message(blocker)
+                raws.append(blocker)
+                continue
+            ctx.call_index, ctx.graphs_built = index, 0
+            raws.append(self._call(ctx, lambda kw=kw: spec.call(instance, ctx, kw)))
         if any(inspect.isawaitable(r) for r in raws):
-            return self._finish_async(node, raws)
+            return self._finish_async(node, ctx, raws)
         self._finish(node, raws)
         return None
 
-    async def _finish_async(self, node: str, raws: list[Any]) -> None:
-        resolved = await asyncio.gather(*(r if inspect.isawaitable(r) else _ready(r) for r in raws))
+    async def _finish_async(self, node: str, ctx: NodeContext, raws: list[Any]) -> None:
+        resolved = await asyncio.gather(*(within(ctx, r) if inspect.isawaitable(r) else _ready(r) for r in raws))
         self._finish(node, list(resolved))
 
     def _finish(self, node: str, raws: list[Any]) -> None:
@@ -318,7 +350,7 @@ class _Run:
         ui: dict[str, list[Any]] = {}
         for result in results:
             for key, items in (result.ui or {}).items():
-                ui.setdefault(key, []).extend(items if isinstance(items, list) else [items])
+                ui.setdefault(key, []).extend(items if isinstance(items, (list, tuple)) else [items])
         expansions = [r.expand for r in results if r.expand]
         if expansions:
             self._expand(node, results, ui)
@@ -333,46 +365,9 @@ class _Run:
         if ui:
             self.result.ui[node] = ui
             self.emit(Executed(self.prompt_id, node, self.graph.display_id(node), ui))
+        if self.states is not None:
+            self.states.finish(node)
         self.sched.finished(node)
-
-    # -- expansion --------------------------------------------------------------------------------------
-
-    def _expand(self, node: str, results: list[Any], ui: dict[str, Any]) -> None:
-        added: list[str] = []
-        for result in results:
-            if result.expand:
-                added += self.graph.add_expansion(node, result.expand)
-        for new in added:
-            class_type = self.graph.nodes[new]["class_type"]
-            if class_type not in self.registry:
-                raise RuntimeError(f"expansion created node {new} of unknown type {class_type!r}")
-        for new in added:
-            self.key(new)
-        self.pending_expansion[node] = [tuple(r.values or ()) for r in results]
-        self.expansion_ui[node] = ui
-        self.sched.schedule(node)
-        targets = {as_link(v)[0] for row in self.pending_expansion[node] for v in row if is_link(v)}
-        targets |= {n for n in added if self.registry[self.graph.nodes[n]["class_type"]].output_node}
-        missing = [t for t in targets if t not in self.values]
-        for target in missing:
-            self.sched.wait(node, target)
-        for target in missing:
-            self.add(target)
-        self.sched.release_if_free(node)
-
-    def _finish_expansion(self, node: str) -> None:
-        rows = self.pending_expansion.pop(node)
-        spec = self.registry[self.graph.nodes[node]["class_type"]]
-        merged: list[list[Any]] = [[] for _ in spec.outputs]
-        for row in rows:
-            for slot in range(len(spec.outputs)):
-                value = row[slot] if slot < len(row) else None
-                if is_link(value):
-                    source, source_slot = as_link(value)
-                    merged[slot].extend(self.values[source][source_slot])
-                else:
-                    merged[slot].append(value)
-        self._store(node, merged, self.expansion_ui.pop(node, {}))
 
     def _fail(self, node_id: str, exc: BaseException) -> None:
         event = failure_event(self.prompt_id, self.graph, node_id, exc, self.executed[-EXECUTED_TAIL:],
@@ -381,6 +376,8 @@ class _Run:
             self.result.status, self.result.interrupted = "interrupted", event
         else:
             self.result.status, self.result.error = "error", event
+        if self.states is not None:
+            self.states.finish(node_id, "error")
         self.emit(event)
 
 

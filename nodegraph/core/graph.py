@@ -35,6 +35,27 @@ class LiveGraph:
             node_id = self.parent[node_id]
         return node_id
 
+    # ComfyUI's DynamicPrompt methods: nodes declaring the hidden input DYNPROMPT receive this graph.
+    def get_node(self, node_id: str) -> dict[str, Any]:
+        if node_id not in self.nodes:
+            raise KeyError(f"node {node_id!r} is not in the prompt")
+        return self.nodes[node_id]
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self.nodes
+
+    def all_node_ids(self) -> set[str]:
+        return set(self.nodes)
+
+    def get_real_node_id(self, node_id: str) -> str:
+        return self.real_id(node_id)
+
+    def get_parent_node_id(self, node_id: str) -> str | None:
+        return self.parent.get(node_id)
+
+    def get_display_node_id(self, node_id: str) -> str:
+        return self.display_id(node_id)
+
     def add_expansion(self, parent_id: str, subgraph: dict[str, Any]) -> list[str]:
         if self.max_nodes is not None and len(self.nodes) + len(subgraph) > self.max_nodes:
             raise over_limit("prompt_too_large", f"node {parent_id}'s expansion adds {len(subgraph):,} nodes to "

@@ -7,25 +7,30 @@ from typing import Any
 
 from .graph import LiveGraph
 from .prompt import literal
+from .results import ExecutionBlocker
 from .schema import NodeSpec
 
 
 def gather_inputs(graph: LiveGraph, node: str, spec: NodeSpec, values: Mapping[str, list[list[Any]]],
                   prompt: Mapping[str, Any], extra_data: Mapping[str, Any]) -> dict[str, Any]:
-    """Every input as a list of values (ComfyUI's list semantics); None for lazy inputs not evaluated yet."""
+    """Every input as a list of values (ComfyUI's list semantics).
+
+    As in ComfyUI, a lazy input that was not evaluated is passed as None, and links to inputs the node does
+    not declare are passed by name (to a run function that takes **kwargs); undeclared literals are not.
+    """
     lists: dict[str, Any] = {}
     linked = {name: (source, slot) for name, source, slot in graph.links(node)}
     for name, value in graph.nodes[node]["inputs"].items():
         decl = spec.inputs.get(name)
-        if decl is None:
-            continue
         link = linked.get(name)
+        if decl is None and (link is None or not spec.takes_extra_links):
+            continue
         if link is None:
             lists[name] = [literal(value)]
-        elif decl.raw_link:
+        elif decl is not None and decl.raw_link:
             lists[name] = [list(link)]
         else:
-            lists[name] = values[link[0]][link[1]] if link[0] in values else None
+            lists[name] = values[link[0]][link[1]] if link[0] in values else [None]
     for name, token in spec.hidden.items():
         lists[name] = [hidden_value(graph, node, token, prompt, extra_data)]
     return lists
@@ -46,13 +51,26 @@ def hidden_value(graph: LiveGraph, node: str, token: str, prompt: Mapping[str, A
 
 def call_arguments(spec: NodeSpec, lists: dict[str, Any]) -> list[dict[str, Any]]:
     """One kwargs dict per call: the longest list sets the count and shorter ones repeat their last item."""
-    present = {k: v for k, v in lists.items() if v is not None}
     if spec.input_is_list:
-        return [present]
-    if any(len(v) == 0 for v in present.values()):
+        return [dict(lists)]
+    if any(len(v) == 0 for v in lists.values()):
         return []
-    count = max((len(v) for v in present.values()), default=1)
-    return [{k: v[min(i, len(v) - 1)] for k, v in present.items()} for i in range(count)]
+    count = max((len(v) for v in lists.values()), default=1)
+    return [{k: v[min(i, len(v) - 1)] for k, v in lists.items()} for i in range(count)]
+
+
+def has_blocker(lists: dict[str, Any]) -> bool:
+    return any(isinstance(v, ExecutionBlocker) for values in lists.values() for v in values)
+
+
+def call_blocker(kwargs: dict[str, Any], input_is_list: bool) -> ExecutionBlocker | None:
+    """The ExecutionBlocker among one call's arguments: that call is skipped and yields the blocker, so a
+    blocked item of a list drops only that item downstream (a list-input call is blocked by any item)."""
+    for value in kwargs.values():
+        for item in (value if input_is_list else (value,)):
+            if isinstance(item, ExecutionBlocker):
+                return item
+    return None
 
 
 def merge_outputs(spec: NodeSpec, rows: list[tuple[Any, ...]]) -> list[list[Any]]:

@@ -13,6 +13,7 @@ from .schema import NodeSpec
 class LoadFailure:
     source: str
     error: str
+    traceback: str = ""  # the full traceback of a plugin that failed to import, for the log and `nodegraph nodes`
 
 
 class Registry:
@@ -20,6 +21,8 @@ class Registry:
         self._specs: dict[str, NodeSpec] = {}
         self.failures: list[LoadFailure] = []
         self.loaded_sources: list[str] = []
+        # Pack name -> folder of editor extensions it ships (ComfyUI's WEB_DIRECTORY), served at /extensions/.
+        self.web_dirs: dict[str, Any] = {}
         self.env: Any = None  # what choice callables read: the owning engine's services
 
     def bind(self, env: Any) -> None:

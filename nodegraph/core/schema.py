@@ -175,6 +175,9 @@ class NodeSpec:
     # Inputs the custom validator takes over (their built-in range/choice checks are skipped).
     validate_takes: frozenset[str] = frozenset()
     validate_checks_types: bool = False
+    # The run function takes **kwargs: links to inputs it does not declare are passed to it by name (as
+    # ComfyUI passes them; variadic nodes rely on it). Without **kwargs they are not passed.
+    takes_extra_links: bool = False
     check_lazy: Callable[[Any, Any, dict[str, Any]], Any] | None = None
     source: type | None = None
     env: Any = None  # the owning engine's services, handed to hooks and choice lists that ask for them

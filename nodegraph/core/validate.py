@@ -9,6 +9,7 @@ from typing import Any
 
 import networkx as nx
 
+from .awaiting import resolve
 from .errors import error, node_errors_entry
 from .gc_pause import gc_paused
 from .limits import InputRefused, Limits
@@ -16,6 +17,7 @@ from .plan import find_cycle, reachable
 from .prompt import as_link, is_link, literal
 from .registry import Registry
 from .safejson import check as check_json
+from .results import ExecutionBlocker
 from .schema import In, NodeSpec
 from .types import ANY, BOOLEAN, COMBO, FLOAT, INT, STRING, WIDGET_TYPES, compatible, type_set
 
@@ -100,9 +102,13 @@ def _structure(raw: Any, registry: Registry, limits: Limits) -> tuple[dict[str, 
 
 
 def _coerce(spec: In, value: Any) -> tuple[Any, str | None]:
-    """A literal converted to its input's type (the first member of a union that fits), or why not."""
+    """A literal converted to its input's type (the first member of a union that fits), or why not.
+
+    As ComfyUI, a literal on `*`, a non-widget type or a union with a non-widget member ("IMAGE,FLOAT") is
+    passed on unchanged: the node (or its VALIDATE_INPUTS) decides what it accepts.
+    """
     kinds = type_set(spec.type)
-    if ANY in kinds or spec.type == COMBO:
+    if ANY in kinds or spec.type == COMBO or not kinds <= WIDGET_TYPES:
         return value, None
     problem = None
     for kind in (part.strip() for part in spec.type.split(",")):  # declared order: "INT,FLOAT" keeps ints
@@ -169,16 +175,10 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
     if is_link(value):
         source, slot = as_link(value)
         info["received_value"] = [source, slot]
-        if source not in prompt:
-            return [error("bad_linked_input", f"Input '{name}' links to node {source}, which does not exist",
-                          f"{name} -> [{source}, {slot}]", **info)]
-        producer = registry.get(prompt[source]["class_type"])
-        if producer is None:
-            return []  # the producer's own missing_node_type error says it
-        if not 0 <= slot < len(producer.outputs):
-            return [error("bad_linked_input",
-                          f"Input '{name}' links to output {slot} of node {source}, which has "
-                          f"{len(producer.outputs)} outputs", f"{name} -> [{source}, {slot}]", **info)]
+        problem = _bad_link(name, source, slot, prompt, registry, info)
+        producer = registry.get(prompt[source]["class_type"]) if source in prompt else None
+        if problem or producer is None:  # a missing producer class has its own missing_node_type error
+            return problem
         produced = producer.outputs[slot].type
         types[name] = produced
         accepted = "COMBO" if decl.type == COMBO else decl.type
@@ -203,9 +203,6 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
         return [error("invalid_input_type", f"Input '{name}' is not a value any node takes", str(exc), **info)]
     value = literal(value)
     info["received_value"] = value
-    if not (decl.is_widget or decl.force_input or type_set(decl.type) <= WIDGET_TYPES | {ANY}):
-        return [error("invalid_input_type", f"Input '{name}' needs a link from a {decl.type} output",
-                      f"got the literal {_short(value)}", **info)]
     coerced, problem = _coerce(decl, value)
     if problem:
         return [error("invalid_input_type", f"Failed to convert input '{name}' to {decl.type}", problem, **info)]
@@ -213,7 +210,7 @@ def _check_input(node_id: str, spec: NodeSpec, name: str, decl: In, value: Any,
     prompt[node_id]["inputs"][name] = coerced if not isinstance(coerced, list) else {"__value__": coerced}
     if name in spec.validate_takes:
         return []
-    if decl.type in (INT, FLOAT):
+    if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
         if decl.min is not None and coerced < decl.min:
             return [error("value_smaller_than_min", f"Value {coerced} smaller than min of {decl.min}",
                           f"{name}", **info)]
@@ -244,6 +241,8 @@ def _check_node(node_id: str, prompt: dict[str, dict[str, Any]], registry: Regis
                                     f"{name}", input_name=name, input_config=decl.comfy_entry()))
             continue
         errors += _check_input(node_id, spec, name, decl, inputs[name], prompt, registry, types, constants, limits)
+    for name in inputs.keys() - spec.inputs.keys():
+        errors += _check_undeclared(name, inputs[name], prompt, registry)
     if spec.validate is not None and not errors:
         errors += _custom(spec, inputs, constants, types)
     return errors
@@ -253,15 +252,38 @@ def _custom(spec: NodeSpec, inputs: dict[str, Any], constants: dict[str, Any],
             types: dict[str, str]) -> list[dict[str, Any]]:
     values = {n: constants.get(n) for n in spec.inputs if n in inputs}
     try:
-        verdict = spec.validate(values, types)  # type: ignore[misc]
+        verdict = resolve(spec.validate(values, types))  # type: ignore[misc]  # may be async, as in ComfyUI
     except Exception as exc:  # third-party hook: report, never crash validation
         return [error("exception_during_validation", "Exception when validating node", str(exc),
                       exception_type=type(exc).__name__)]
-    if verdict is True:
+    if verdict is True or isinstance(verdict, ExecutionBlocker):
         return []
     message = verdict if isinstance(verdict, str) else "Custom validation failed"
     return [error("custom_validation_failed", "Custom validation failed for node", message,
                   input_name=next(iter(spec.validate_takes), None))]
+
+
+def _check_undeclared(name: str, value: Any, prompt: dict[str, dict[str, Any]],
+                      registry: Registry) -> list[dict[str, Any]]:
+    """A link to an input the node does not declare still runs its producer (and may be passed on): the
+    producer must exist and have that output. Undeclared literals are ignored, as ComfyUI ignores them."""
+    if not is_link(value):
+        return []
+    source, slot = as_link(value)
+    return _bad_link(name, source, slot, prompt, registry, {"input_name": name, "received_value": [source, slot]})
+
+
+def _bad_link(name: str, source: str, slot: int, prompt: dict[str, dict[str, Any]], registry: Registry,
+              info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Why a link cannot be followed (no such node, no such output), or nothing."""
+    if source not in prompt:
+        return [error("bad_linked_input", f"Input '{name}' links to node {source}, which does not exist",
+                      f"{name} -> [{source}, {slot}]", **info)]
+    producer = registry.get(prompt[source]["class_type"])
+    if producer is not None and not 0 <= slot < len(producer.outputs):
+        return [error("bad_linked_input", f"Input '{name}' links to output {slot} of node {source}, which has "
+                      f"{len(producer.outputs)} outputs", f"{name} -> [{source}, {slot}]", **info)]
+    return []
 
 
 def _dependent_outputs(graph: nx.DiGraph, node_id: str, outputs: Iterable[str]) -> list[str]:

@@ -201,7 +201,7 @@ class Worker:
         # Nodes read the resolved method from ctx.preview_method, so they draw nothing when it is "none".
         result = self.executor.run(job.prompt, job.outputs, prompt_id=job.prompt_id,
                                    sink=lambda event: self._forward(job, event, messages, method),
-                                   extra_data={**job.extra_data, "preview_method": method})
+                                   extra_data={**job.extra_data, "preview_method": method}, progress_state=True)
         return result.status, result.ui, result.nodes
 
     def _process(self, job: Job) -> None:

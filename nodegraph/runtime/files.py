@@ -88,10 +88,11 @@ def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
 _COUNTED = re.compile(r"^(?P<stem>.*_)(?P<number>\d+)(?P<rest>_?\.[^.]*)$")
 
 
-def write_new(path: Path, data: bytes) -> Path:
-    """Write `data` as a new file, whole or not at all: at `path`, or, when a file already has that name,
-    under the next free counter (name_00002_.png after name_00001_.png, name_1.png after name.png). Never
-    replaces a file, even one another process writes at the same moment; returns where it went."""
+def write_new(path: Path, data: bytes | Callable[[Path], None]) -> Path:
+    """Write `data` (as for write_atomic) as a new file, whole or not at all: at `path`, or, when a file
+    already has that name, under the next free counter (name_00002_.png after name_00001_.png, name_1.png
+    after name.png). Never replaces a file, even one another process writes at the same moment (two Ray
+    workers saving into one shared folder); returns where it went."""
     with _staged(path, data) as (directory, temp):
         name = path.name
         while True:

@@ -96,7 +96,7 @@ class EngineWorker:
                 self.engine.executor.interrupt.clear()
                 result = self.engine.executor.run(
                     job["prompt"], job["outputs"], prompt_id=job["prompt_id"], sink=events.put,
-                    extra_data={**job["extra_data"], "preview_method": method})
+                    extra_data={**job["extra_data"], "preview_method": method}, progress_state=True)
                 outcome["summary"] = {"status": result.status, "ui": result.ui, "nodes": result.nodes}
             except BaseException as exc:  # reported to the head as the prompt's failure
                 outcome["error"] = f"{type(exc).__name__}: {exc}"

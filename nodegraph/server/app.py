@@ -20,6 +20,7 @@ from ..resources import front_end_root
 from ..resources import workflows_dir as shipped_workflows
 from . import bodies, security
 from .handlers_settings import make_user_folders
+from .packs import PackTransport, add_pack_routes, log_plugin_failures
 from .routes import setup_routes
 from .state import STATE, State
 from .ws import Hub, LoopPublisher
@@ -41,6 +42,8 @@ def create_app(config: Config, registry: Registry | None = None, *, engine: Engi
     app = web.Application(client_max_size=state.max_upload_bytes, middlewares=middlewares)
     app[STATE] = state
     setup_routes(app)
+    add_pack_routes(app, engine)
+    log_plugin_failures(engine)
     app.cleanup_ctx.append(_lifetime)
     app.on_shutdown.append(_close_sockets)
     return app
@@ -75,12 +78,14 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
             loop.call_soon_threadsafe(_resolve, state, prompt_id, entry)
 
+    publisher = LoopPublisher(loop, state.hub)
     try:
-        state.worker = await _worker(state, LoopPublisher(loop, state.hub), finished)
+        state.worker = await _worker(state, publisher, finished)
     except BaseException:  # e.g. Ray could not start: nothing is served, and nothing is left open
         state.store.close()
         logger.removeHandler(state.logs)
         raise
+    state.engine.comfy.transport = PackTransport(publisher, state.worker)
     drain = asyncio.create_task(state.hub.drain())
     state.worker.start()
     log.info("nodegraph %s serving %s at / (previews: %s)", __version__, state.config.front_end,
@@ -89,6 +94,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(state.worker.stop)
+        state.engine.comfy.transport = None
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain

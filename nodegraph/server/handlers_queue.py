@@ -106,7 +106,8 @@ def _targets(body: dict[str, Any], state: State) -> list[str] | None:
 async def _read_submission(request: web.Request) -> Submission:
     state = request.app[STATE]
     _refuse_if_stalled(state)
-    body = await read_json(request)
+    # ComfyUI packs' on_prompt handlers (PromptServer.instance.add_on_prompt_handler) see the body first.
+    body = state.engine.comfy.on_prompt(await read_json(request))
     if "prompt" not in body:
         raise_with(400, error_body("no_prompt", "No prompt provided", "the body needs a 'prompt' object"))
     extra_data = dict(_field(body, "extra_data", (dict,), "an object") or {})

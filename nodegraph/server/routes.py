@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from . import handlers_extensions as extensions
 from . import handlers_files as files
 from . import handlers_frontend as frontend
 from . import handlers_jobs as jobs
@@ -41,7 +42,8 @@ def setup_routes(app: web.Application) -> None:
         web.post("/free", system.free),
         web.get("/features", system.features),
         web.get("/embeddings", system.empty_list),
-        web.get("/extensions", system.empty_list),
+        web.get("/extensions", extensions.list_extensions),
+        web.get("/extensions/{pack}/{path:.+}", extensions.extension_file),
         web.get("/models", system.model_folders),
         web.get("/models/{folder}", system.model_files),
         web.get("/experiment/models", frontend.model_folders),

@@ -69,6 +69,11 @@ class Hub:
                 elif item[0] == "json":
                     _, type_, data, client_id = item
                     await self._send_json({"type": type_, "data": data}, client_id, type_)
+                elif item[0] == "raw":  # a pack's own message: to one client, or to all when it names none
+                    _, payload, client_id = item
+                    targets = self.clients.values() if client_id is None else [self.clients.get(client_id)]
+                    for client in [c for c in targets if c is not None]:
+                        await self._send(client, payload)
                 else:
                     _, image, meta, client_id = item
                     await self._send_preview(image, meta, client_id)
@@ -177,6 +182,10 @@ class LoopPublisher:
 
     def preview(self, image: bytes, meta: dict[str, Any], client_id: str | None) -> None:
         self._put(("preview", image, meta, client_id))
+
+    def raw(self, payload: str | bytes, client_id: str | None) -> None:
+        """A message sent as is (text or a binary frame), to every client when client_id is None."""
+        self._put(("raw", payload, client_id))
 
     def status(self) -> None:
         self._put(("status",))

@@ -1,11 +1,12 @@
-"""Diffusion family: checkpoint, LoRA and component loaders, the checkpoint saver, latents, VAE encode/decode and
-the samplers."""
+"""Diffusion family: checkpoint, LoRA and component loaders, the checkpoint saver, latents and their batches,
+VAE encode/decode and the samplers."""
 
 from .component_loaders import NODES as _components
 from .latent import NODES as _latent
+from .latent_batch import NODES as _latent_batch
 from .load import NODES as _load
 from .lora_nodes import NODES as _lora
 from .sample import NODES as _sample
 from .save import NODES as _save
 
-NODES = [*_load, *_components, *_lora, *_save, *_latent, *_sample]
+NODES = [*_load, *_components, *_lora, *_save, *_latent, *_latent_batch, *_sample]

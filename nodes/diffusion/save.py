@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Result
 
-from ..saving import next_counter, prefix_folder, write_atomic
+from nodegraph.runtime.files import write_atomic
+from nodegraph.runtime.saving import next_counter, prefix_folder
 from ..types import CLIP, MODEL, VAE
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class CheckpointSave(Node):
                 # Saving would silently drop them: the LoRAs live beside the weights, only applied while in use.
                 raise NodeError(name, f"has LoRAs applied ({', '.join(ref.name for ref in handle.loras)}); "
                                       "Save Checkpoint writes models without LoRAs only")
-        folder, subfolder, base = prefix_folder(ctx, "output", filename_prefix)
+        folder, subfolder, base = prefix_folder(ctx.files, "output", filename_prefix)
         unet, autoencoder = model.get(), vae.get()
         towers = [(tower.role, tower.encoder.get(), tower.tokenizer.get()) for tower in clip.towers]
         metadata = {single_file.CONFIG_KEY: _configs(unet, autoencoder, towers, dict(model.scheduler_config))}

@@ -6,13 +6,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from nodegraph.runtime import images
+
 
 def to_pil(image: torch.Tensor) -> list[Image.Image]:
-    """One PIL image per batch item; values are clipped and rounded, not truncated."""
-    array = (image.detach().cpu().float().clamp(0, 1).numpy() * 255.0).round().astype(np.uint8)
-    if array.shape[-1] == 1:
-        array = array[..., 0]
-    return [Image.fromarray(item) for item in array]
+    """One PIL image per batch item, rounded (for previews; saved files truncate as ComfyUI's do)."""
+    return images.to_pil(image, truncate=False)
 
 
 def from_pil(picture: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph.runtime.resize import IMAGE_METHODS, TENSOR_METHODS, common_upscale
 
 from ..types import IMAGE, LATENT, require_image, require_latent
 
@@ -12,47 +13,8 @@ if TYPE_CHECKING:
     import torch
 
 MAX_RESOLUTION = 16384
-# ComfyUI's lists without "bislerp" (a latent slerp of its own): a name is offered only if it is honoured.
-TENSOR_METHODS = ["nearest-exact", "bilinear", "area", "bicubic"]
-IMAGE_METHODS = [*TENSOR_METHODS, "lanczos"]
+# The methods are ComfyUI's without "bislerp" (a latent slerp of its own): a name is offered only if honoured.
 CROPS = ["disabled", "center"]
-
-
-def center_crop(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """The centre of [.., H, W] samples with the aspect ratio of width x height."""
-    old_width, old_height = samples.shape[-1], samples.shape[-2]
-    old_aspect, new_aspect = old_width / old_height, width / height
-    x = y = 0
-    if old_aspect > new_aspect:
-        x = round((old_width - old_width * (new_aspect / old_aspect)) / 2)
-    elif old_aspect < new_aspect:
-        y = round((old_height - old_height * (old_aspect / new_aspect)) / 2)
-    return samples.narrow(-2, y, old_height - y * 2).narrow(-1, x, old_width - x * 2)
-
-
-def _lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    out = []
-    for image in samples.movedim(1, -1).float().cpu().numpy():
-        pixels = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
-        resized = Image.fromarray(pixels).resize((width, height), Image.Resampling.LANCZOS)
-        out.append(torch.from_numpy(np.asarray(resized).astype(np.float32) / 255))
-    return torch.stack(out).movedim(-1, 1).to(samples.device, samples.dtype)
-
-
-def common_upscale(samples: torch.Tensor, width: int, height: int, method: str, crop: str) -> torch.Tensor:
-    """[B, C, H, W] resized to height x width."""
-
-    import torch.nn.functional as F
-
-    if crop == "center":
-        samples = center_crop(samples, width, height)
-    if method == "lanczos":
-        return _lanczos(samples, width, height)
-    return F.interpolate(samples, size=(height, width), mode=method)
 
 
 def target_size(height: int, width: int, new_width: int, new_height: int) -> tuple[int, int]:

@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
 from nodegraph.config import Config
 from nodegraph.plugins import build_registry
-from server_helpers import Live, start
+from server_helpers import Live, serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,12 +24,5 @@ def registry() -> Any:
 @pytest_asyncio.fixture
 async def server(tmp_path: Path, registry: Any) -> AsyncIterator[Live]:
     config = Config(base_dir=tmp_path / "base", max_upload_mb=1, history_limit=20, cache_entries=10_000)
-    runner, app, url = await start(config, registry, tmp_path)
-    async with aiohttp.ClientSession() as session:
-        live = Live(url, config, app, session)
-        try:
-            yield live
-        finally:
-            for socket in live.sockets:
-                await socket.ws.close()
-    await runner.cleanup()
+    async with serving(config, registry, tmp_path) as live:
+        yield live

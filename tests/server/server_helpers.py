@@ -1,11 +1,13 @@
-"""Prompt builders and checks shared by the server tests."""
+"""Prompt builders, a live server and its websocket clients, shared by the server tests (and the compat tests' real
+packs on a real server)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,3 +142,25 @@ class Live:
         status, answer = await self.post("/prompt", body)
         assert status == 200, answer
         return answer["prompt_id"]
+
+    async def finished(self, prompt: dict[str, Any]) -> dict[str, Any]:
+        """Queue the prompt from a client of its own, wait for it, and return its history entry."""
+        socket = await self.socket()
+        prompt_id = await self.submit(prompt, socket)
+        await socket.done(prompt_id)
+        _, history = await self.get(f"/history/{prompt_id}")
+        return history[prompt_id]
+
+
+@contextlib.asynccontextmanager
+async def serving(config: Config, registry: Any, tmp_path: Path) -> AsyncIterator[Live]:
+    """A live server on 127.0.0.1 port 0 and a client session; sockets are closed and the server stopped after."""
+    runner, app, url = await start(config, registry, tmp_path)
+    async with aiohttp.ClientSession() as session:
+        live = Live(url, config, app, session)
+        try:
+            yield live
+        finally:
+            for socket in live.sockets:
+                await socket.ws.close()
+    await runner.cleanup()

@@ -16,8 +16,9 @@ async def test_messages_arrive_in_comfyui_order_and_history_is_stored_first(serv
     prompt_id = await server.submit(chain("a", steps=2), socket)
     messages = await socket.done(prompt_id)
     flow = [m["type"] for m in messages if m["type"] != "status"]
-    assert flow == ["execution_start", "execution_cached", "executing", "progress", "progress", "executing",
-                    "executed", "execution_success", "executing"]
+    assert flow == ["execution_start", "execution_cached", "executing", "progress_state", "progress_state",
+                    "progress", "progress_state", "progress", "progress_state", "executing", "progress_state",
+                    "executed", "progress_state", "execution_success", "executing"]
     by_type = {m["type"]: m["data"] for m in messages}
     assert by_type["execution_cached"]["nodes"] == []
     executing = [m["data"]["node"] for m in messages if m["type"] == "executing"]

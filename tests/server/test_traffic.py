@@ -22,4 +22,6 @@ async def test_progress_traffic_is_linear_in_graph_size(server):
     small = await bytes_per_node(server, 100)
     large = await bytes_per_node(server, 1000)
     assert 0.8 < large / small < 1.25, (small, large)
-    assert large < 1000  # a few small messages per node, not the graph's state
+    # A few small messages per node (executing, and progress_state for its start and finish), never the
+    # graph's state: ComfyUI's progress_state carries every node seen so far, so its bytes per node grow.
+    assert large < 1500

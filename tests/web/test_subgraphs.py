@@ -192,8 +192,9 @@ def test_queue_inside_a_subgraph_runs_the_whole_workflow(page: Any, live_server:
     set_text(page, 5, "width", "40")
     page.locator("#btn-queue").click()
     assert wait_run(page) == "done"
-    # The root's SaveImage ran, with the inner edit that is not closed yet.
-    assert _output_image(page, live_server, 2) == ((40, 24), (0xDF, 0xBF, 0x7F))
+    # The root's SaveImage ran, with the inner edit that is not closed yet: 0x204080 inverted, saved as ComfyUI
+    # saves it (255 * (1 - 128/255) is 126.99999 in float32, truncated to 126).
+    assert _output_image(page, live_server, 2) == ((40, 24), (0xDF, 0xBF, 0x7E))
     assert page.evaluate("() => app.subgraphs.inside")
     # Undo inside the subgraph takes back the inner edit and stays inside.
     page.keyboard.press("Control+z")
