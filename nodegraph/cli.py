@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from pathlib import Path
@@ -262,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     from .runtime.model_paths import ExtraPathsError
 
+    # transformers' and huggingface_hub's own bars ("Loading weights: 100%") would interleave with nodegraph's
+    # progress bar and the server's log; set before either library is imported, and only if the user did not.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return args.func(args)
     except (ConfigError, ExtraPathsError) as exc:

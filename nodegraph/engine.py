@@ -22,6 +22,13 @@ from .runtime.context import Context
 from .runtime.services import Services, make_services
 
 
+def literal_strings(prompt: Any) -> list[str]:
+    """The string values a prompt's nodes are given (file names among them); the prompt is not validated yet."""
+    nodes = prompt.values() if isinstance(prompt, dict) else ()
+    return [value for node in nodes if isinstance(node, dict) and isinstance(node.get("inputs"), dict)
+            for value in node["inputs"].values() if isinstance(value, str)]
+
+
 class Engine:
     """Long-lived: loaded models and cached outputs are kept between runs of the same engine."""
 
@@ -57,6 +64,7 @@ class Engine:
 
         loaded = load_workflow(workflow, self.registry, self.config.limits)
         prompt = apply_overrides(loaded.prompt, dict(overrides)) if overrides else loaded.prompt
+        self.services.files.provide_examples(literal_strings(prompt))
         return prompt, loaded.workflow
 
     def validate(self, prompt: Any, targets: list[str] | None = None) -> Validated:

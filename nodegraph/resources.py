@@ -52,6 +52,11 @@ def workflows_dir() -> Path:
     return _folder(WORKFLOWS_PACKAGE)
 
 
+def example_inputs_dir() -> Path:
+    """The pictures shipped workflows start from (inpaint_painted's), copied into the input folder on use."""
+    return workflows_dir() / "inputs"
+
+
 def models_dir() -> Path:
     return _folder(MODELS_PACKAGE)
 

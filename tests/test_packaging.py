@@ -145,6 +145,10 @@ def test_the_built_wheel_is_the_whole_product(tmp_path):
     saved = Path(done.stdout.strip().splitlines()[-1])
     assert saved.is_file() and saved.parent == work / "output", done.stdout
     assert str(ROOT) not in _site_of(venv, env, work)
+    # the picture inpaint_painted starts from is part of the install, and is put in the input folder on use
+    checked = subprocess.run(["nodegraph", "validate", "inpaint_painted"], cwd=work, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert checked.returncode == 0 and (work / "input" / "inpaint_picture.png").is_file(), checked.stderr
     port = _free_port()
     server = subprocess.Popen(["nodegraph", "serve", "--port", str(port)], cwd=work, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

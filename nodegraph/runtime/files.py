@@ -15,15 +15,17 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..config import Config
+from ..resources import example_inputs_dir
 
 FOLDER_TYPES = ("input", "output", "temp", "user")
 MAX_PART_BYTES = 255  # one path component: what Linux, macOS and Windows filesystems allow
 MAX_NAME_BYTES = 1024  # a whole relative name (subfolder and file name)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")  # a file name with no folder part
 
 
 class UnsafePath(ValueError):
@@ -172,6 +174,24 @@ class Folders:
         if candidate != root and root not in candidate.parents:
             raise UnsafePath(f"{subfolder}/{filename} leaves the {kind} folder")
         return candidate
+
+    def provide_examples(self, names: Iterable[str]) -> list[str]:
+        """Copy the shipped example inputs among `names` into the input folder where that name is free, so a
+        shipped workflow that starts from a picture runs as shipped; a user's file of that name is never
+        replaced. Returns the names copied."""
+        examples = example_inputs_dir()
+        wanted = {name for name in names if isinstance(name, str) and PLAIN_NAME.match(name)}
+        copied = []
+        for name in sorted(wanted):
+            source, target = examples / name, self.root("input") / name
+            if not source.is_file() or target.exists() or target.is_symlink():
+                continue
+            placed = write_new(target, source.read_bytes())
+            if placed != target:  # someone wrote that name meanwhile: theirs stays, ours goes
+                placed.unlink()
+                continue
+            copied.append(name)
+        return copied
 
     def list_files(self, kind: str, suffixes: tuple[str, ...] = ()) -> list[str]:
         root = self.root(kind)

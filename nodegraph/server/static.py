@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from typing import Any
 
 from aiohttp import web
 
@@ -46,4 +49,18 @@ async def get_template(request: web.Request) -> web.StreamResponse:
     path = request.app[STATE].workflows_dir / f"{name}.json"
     if not path.is_file():
         fail(404, "not_found", f"no workflow template {name!r}")
+    await asyncio.to_thread(provide_inputs, request.app, json.loads(path.read_bytes()))
     return web.FileResponse(path, headers={"Content-Type": "application/json"})
+
+
+def provide_inputs(app: web.Application, workflow: Any) -> None:
+    """A template that starts from a shipped picture (inpaint_picture.png) finds it in the input folder."""
+    app[STATE].engine.services.files.provide_examples(widget_strings(workflow))
+
+
+def widget_strings(workflow: Any) -> list[str]:
+    """The string widget values of a UI workflow's top-level nodes."""
+    nodes = workflow.get("nodes") if isinstance(workflow, dict) else None
+    values = [node.get("widgets_values") for node in nodes or () if isinstance(node, dict)]
+    return [v for widget in values if isinstance(widget, (list, dict))
+            for v in (widget.values() if isinstance(widget, dict) else widget) if isinstance(v, str)]

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from .bodies import fail
 from .state import STATE
+from .static import provide_inputs
 
 TEMPLATE_FILE = re.compile(r"^(?P<name>[\w][\w.-]*?)(?P<thumb>-\d+)?\.(?P<ext>json|png)$")
 THUMB_SIZE = (320, 240)
@@ -112,5 +113,6 @@ async def template_file(request: web.Request) -> web.StreamResponse:
         fail(404, "not_found", f"no template file {file!r}")
     workflow = await asyncio.to_thread(_workflow, folder, match["name"])
     if match["ext"] == "json":
+        await asyncio.to_thread(provide_inputs, request.app, workflow)
         return web.json_response(workflow)
     return web.Response(body=await asyncio.to_thread(thumbnail, workflow), content_type="image/png")

@@ -207,3 +207,18 @@ def test_bad_serve_settings_are_one_line_errors(monkeypatch: pytest.MonkeyPatch,
         "nodegraph: --front-end comfyui needs ComfyUI's frontend, which is not installed: "
         "pip install 'nodegraph[comfyui]' (the comfyui-frontend-package distribution)")
 
+
+
+@pytest.mark.asyncio
+async def test_a_template_that_starts_from_a_picture_brings_it_to_the_input_folder(server: Live) -> None:
+    """inpaint_painted's Load Image names the shipped inpaint_picture.png: opening the template (nodegraph's
+    editor's route or the official frontend's) puts it in the input folder, so the template runs as shipped."""
+    folder = server.app[STATE].workflows_dir
+    shutil.copy(REPO_ROOT / "workflows" / "inpaint_painted.json", folder / "inpaint_painted.json")
+    picture = server.config.input_dir / "inpaint_picture.png"
+    for route in ("/workflow_templates/inpaint_painted.json", "/templates/inpaint_painted.json"):
+        picture.unlink(missing_ok=True)
+        assert (await server.get(route))[0] == 200
+        assert picture.read_bytes() == (REPO_ROOT / "workflows" / "inputs" / "inpaint_picture.png").read_bytes()
+    status, listing = await server.get("/object_info/LoadImage")
+    assert "inpaint_picture.png" in listing["LoadImage"]["input"]["required"]["image"][0]
