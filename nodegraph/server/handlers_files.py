@@ -54,6 +54,10 @@ async def view(request: web.Request) -> web.StreamResponse:
     if kind not in VIEW_TYPES:
         fail(400, "invalid_request", f"'type' must be one of {', '.join(VIEW_TYPES)}", f"got {kind!r}")
     path = _resolve(state.folders, kind, filename, query.get("subfolder", ""))
+    if not path.is_file() and kind == "input" and not query.get("subfolder"):
+        # A shipped workflow opened from its file rather than as a template still finds the picture it
+        # starts from (inpaint_picture.png): the editor's Load Image previews it before anything runs.
+        await asyncio.to_thread(state.folders.provide_examples, [filename])
     if not path.is_file():
         fail(404, "not_found", f"{filename} not found in {kind}")
     preview, channel = query.get("preview"), query.get("channel")

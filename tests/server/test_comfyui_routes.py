@@ -212,7 +212,8 @@ def test_bad_serve_settings_are_one_line_errors(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.asyncio
 async def test_a_template_that_starts_from_a_picture_brings_it_to_the_input_folder(server: Live) -> None:
     """inpaint_painted's Load Image names the shipped inpaint_picture.png: opening the template (nodegraph's
-    editor's route or the official frontend's) puts it in the input folder, so the template runs as shipped."""
+    editor's route or the official frontend's), or viewing the picture, puts it in the input folder, so the
+    template runs as shipped."""
     folder = server.app[STATE].workflows_dir
     shutil.copy(REPO_ROOT / "workflows" / "inpaint_painted.json", folder / "inpaint_painted.json")
     picture = server.config.input_dir / "inpaint_picture.png"
@@ -222,3 +223,9 @@ async def test_a_template_that_starts_from_a_picture_brings_it_to_the_input_fold
         assert picture.read_bytes() == (REPO_ROOT / "workflows" / "inputs" / "inpaint_picture.png").read_bytes()
     status, listing = await server.get("/object_info/LoadImage")
     assert "inpaint_picture.png" in listing["LoadImage"]["input"]["required"]["image"][0]
+    # opened from its file instead, the editor's preview of the Load Image asks /view for it
+    picture.unlink()
+    status, body = await server.get("/view?type=input&filename=inpaint_picture.png")
+    assert status == 200 and body == picture.read_bytes()
+    assert (await server.get("/view?type=input&filename=not_shipped.png"))[0] == 404
+    assert not (server.config.input_dir / "not_shipped.png").exists()

@@ -1,9 +1,9 @@
 """ComfyUI's official frontend (comfyui-frontend-package, pinned in the dev extra) served by
 `--front-end comfyui` in front of a real server with the shipped model, driven as a user would: it loads
 with no failed /api/ request, opens the shipped txt2img through Menu > File > Open, runs it and shows the
-saved image and the run in its job queue; then an image uploaded through a Load Image widget gets a mask
-painted in the mask editor, and the shipped inpaint graph, fed by that Load Image, repaints the painted
-region only. One server and one page for the whole story."""
+saved image and the run in its job queue; then it opens the shipped inpaint_painted the same way, a picture
+uploaded through its Load Image widget gets a mask painted in the mask editor, and the run repaints the
+painted region only. One server and one page for the whole story."""
 
 from __future__ import annotations
 
@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import diffusion_graphs
 import numpy as np
 import pytest
 from PIL import Image
 
 from nodegraph.config import Config
-from nodegraph.engine import Engine
-from nodegraph.workflow import api_to_ui
 from web_server import REPO_ROOT, LiveServer, serve_in_thread
 
 pytest.importorskip("comfyui_frontend_package", reason="needs the ComfyUI frontend: pip install 'nodegraph[comfyui]'")
@@ -39,20 +36,6 @@ SHOWN = "(name) => [...document.images].some((i) => i.src.includes(name) && i.na
 def comfyui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     config = Config(base_dir=tmp_path_factory.mktemp("comfyui-base"), front_end="comfyui", device="cpu")
     yield from serve_in_thread(config, None)
-
-
-def inpaint_from_load_image(tmp: Path) -> Path:
-    """The shipped inpaint graph with its image and mask taken from one Load Image (its alpha is the mask),
-    instead of a generated picture and drawn squares: what a user builds to inpaint their own picture."""
-    prompt = diffusion_graphs.inpaint()
-    for generated in ("20", "21", "22", "23", "30", "31", "32"):
-        del prompt[generated]
-    prompt["40"] = {"class_type": "LoadImage", "inputs": {"image": "base.png"}}
-    prompt["11"]["inputs"].update(pixels=["40", 0], mask=["40", 1])
-    prompt["12"]["inputs"].update(destination=["40", 0], mask=["40", 1])
-    path = tmp / "inpaint_own_picture.json"
-    path.write_text(json.dumps(api_to_ui(prompt, Engine(Config(base_dir=tmp)).registry)))
-    return path
 
 
 def open_workflow(page: Any, path: Path) -> None:
@@ -109,17 +92,17 @@ def test_the_official_frontend_loads_runs_txt2img_and_inpaints_a_painted_mask(
     page.get_by_text("txt2img_00001_.png").first.wait_for()  # the run, in the queue panel, with its image
     page.wait_for_function(SHOWN, arg="txt2img_00001_")
 
-    (base / "input").mkdir(exist_ok=True)
-    shutil.copy(saved, base / "input" / "base.png")
-    open_workflow(page, inpaint_from_load_image(tmp_path))
-    (x, y), (width, _), widget_y = page.evaluate("""(() => { const n = app.graph.getNodeById(40);
+    open_workflow(page, REPO_ROOT / "workflows" / "inpaint_painted.json")
+    # Its Load Image sits at the top left, its title under the tab bar: bring it to the middle of the canvas.
+    page.evaluate("app.canvas.centerOnNode(app.graph.getNodeById(1)); app.canvas.setDirty(true, true)")
+    (x, y), (width, _), widget_y = page.evaluate("""(() => { const n = app.graph.getNodeById(1);
         return [n.pos, n.size, n.widgets.find((w) => w.name === 'upload').y]; })()""")
     upload = tmp_path / "my_picture.png"
     shutil.copy(saved, upload)
     with page.expect_file_chooser() as chooser:
         page.mouse.click(*page.evaluate(CLIENT, [x + width / 2, y + widget_y + 12]))
     chooser.value.set_files(str(upload))
-    page.wait_for_function("app.graph.getNodeById(40).widgets[0].value === 'my_picture.png'")
+    page.wait_for_function("app.graph.getNodeById(1).widgets[0].value === 'my_picture.png'")
     assert (base / "input" / "my_picture.png").read_bytes() == saved.read_bytes()
 
     page.mouse.click(*page.evaluate(CLIENT, [x + 40, y - 15]), button="right")
@@ -127,8 +110,8 @@ def test_the_official_frontend_loads_runs_txt2img_and_inpaints_a_painted_mask(
     page.locator("canvas.z-30").wait_for()
     paint_bottom_right(page)
     page.locator("[role=dialog] button", has_text="Save").first.click()
-    page.wait_for_function("app.graph.getNodeById(40).widgets[0].value.startsWith('clipspace-painted-masked')")
-    masked = page.evaluate("app.graph.getNodeById(40).widgets[0].value").removesuffix(" [input]")
+    page.wait_for_function("app.graph.getNodeById(1).widgets[0].value.startsWith('clipspace-painted-masked')")
+    masked = page.evaluate("app.graph.getNodeById(1).widgets[0].value").removesuffix(" [input]")
     alpha = np.asarray(Image.open(base / "input" / masked).getchannel("A"))
     assert alpha[48:, 48:].max() == 0 and alpha[:24, :24].min() == 255  # painted = transparent = masked
 
