@@ -114,7 +114,9 @@ def sample(ctx: Context, noise: Noise, guider: Guider, sampler: SamplerChoice, s
     if problem:
         raise NodeError(names.sampler if problem.startswith("sampler ") else names.scheduler, problem)
     if schedule.start >= schedule.end:
-        return dict(latent), dict(latent)
+        raise NodeError(names.scheduler, f"the sigmas hold a single noise level (step {schedule.start} of "
+                                         f"{schedule.steps}): there is no step to take; was SplitSigmas split at "
+                                         "its last step?")
     with guider.model.use() as module:
         return _sample(ctx, arch, module, noise, guider, sampler, schedule, latent, names)
 

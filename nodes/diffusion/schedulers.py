@@ -119,7 +119,7 @@ def compatibility_problem(sampler_name: str, schedule: str) -> str | None:
     if schedule not in SCHEDULES:
         return f"scheduler {schedule!r} is not available; choose one of {', '.join(SCHEDULER_NAMES)}"
     if not supports(sampler_name, schedule):
-        usable = [s for s in SCHEDULER_NAMES if supports(sampler_name, s)]
+        usable = [s for s in SCHEDULER_NAMES if s not in FLOW_ONLY and supports(sampler_name, s)]
         return (f"scheduler {schedule!r} cannot be used with sampler {sampler_name!r} "
                 f"(diffusers' {SAMPLERS[sampler_name].scheduler_class} has no such schedule); "
                 f"use one of {', '.join(usable)}")
