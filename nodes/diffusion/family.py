@@ -58,14 +58,10 @@ class Architecture(Protocol):
 def architecture(model: Any) -> Architecture:
     """The architecture of a MODEL handle (its `family`: "sd" for SD 1.x/2.x/SDXL UNets, "sd3", "flux")."""
     family = getattr(model, "family", "sd")
-    if family == "sd3":
-        from .mmdit import SD3
+    if family in ("sd3", "flux"):
+        from .dit import FLUX, SD3
 
-        return SD3
-    if family == "flux":
-        from .flux import FLUX
-
-        return FLUX
+        return SD3 if family == "sd3" else FLUX
     from .unet import UNET
 
     return UNET

@@ -59,6 +59,15 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
     broken folder is reported by the loader node, not by the sampler)."""
     if folder.is_file():
         return single_file_handles(manager, folder, name, input_name)
+    from .dit_load import dit_handles, transformer_family
+
+    family = transformer_family(folder)
+    if family is not None:
+        return dit_handles(manager, folder, name, input_name, family)
+    if (folder / "transformer").is_dir():
+        raise NodeError(input_name, f"{name!r} has a transformer of class "
+                                    f"{component_class(folder, 'transformer', 'unknown')!r}; the transformers that "
+                                    "load are SD3's (SD3Transformer2DModel) and Flux's (FluxTransformer2DModel)")
     towers = [tower for tower in _TOWERS if (folder / tower[0]).is_dir() and (folder / tower[1]).is_dir()]
     missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()] + (
         [] if towers else ["tokenizer and text_encoder"])

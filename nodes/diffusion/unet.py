@@ -88,6 +88,10 @@ class _Unet:
         from .sdxl import added
 
         entries = require_conditioning(input_name, conditioning)
+        made = next((extras["family"] for _, extras in entries if extras.get("family")), None)
+        if made is not None:
+            raise NodeError(input_name, f"this conditioning was encoded for {made}, not an SD 1.x/2.x/SDXL model: "
+                                        "encode the prompt with this model's CLIP")
         widths = {embedding.shape[-1] for embedding, _ in entries}
         if len(widths) > 1:
             raise NodeError(input_name, "its prompts come from text encoders of different widths")

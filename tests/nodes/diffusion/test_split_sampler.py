@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from sd_engine import assert_failure
 from split_graphs import split
 
 TEXT = "a large red circle in the center on a blue background"
@@ -83,19 +84,12 @@ def test_split_sigmas_hands_leftover_noise_on_as_ksampler_advanced_does(engine, 
     assert torch.equal(result.output("42"), reference)
 
 
-def _failure(result, node: str, input_name: str, *words: str) -> None:
-    assert result.status == "error"
-    error = result.error
-    assert (error.node_id, error.input_name) == (node, input_name), error
-    for word in words:
-        assert word in error.exception_message, error.exception_message
-
 
 def test_sigmas_with_one_noise_level_are_refused(engine, graphs):
     custom = split(graphs.txt2img("tiny-sd", TEXT, seed=1, steps=2))
     custom["34"] = {"class_type": "SplitSigmas", "inputs": {"sigmas": ["33", 0], "step": 2}}
     custom["3"]["inputs"]["sigmas"] = ["34", 1]
-    _failure(engine.run(custom), "3", "sigmas", "single noise level", "no step to take")
+    assert_failure(engine.run(custom), "3", "sigmas", "single noise level", "no step to take")
 
 
 def test_guider_without_a_model_fails_validation(engine, graphs):
@@ -118,4 +112,4 @@ def test_a_part_of_the_wrong_type_fails_validation(engine, graphs):
 
 def test_sampler_that_does_not_fit_the_sigmas_names_the_sampler(engine, graphs):
     custom = split(graphs.txt2img("tiny-sd", TEXT, seed=1, steps=2, sampler_name="ddim", scheduler="karras"))
-    _failure(engine.run(custom), "3", "sigmas", "ddim", "karras")
+    assert_failure(engine.run(custom), "3", "sigmas", "ddim", "karras")

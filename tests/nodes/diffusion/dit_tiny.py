@@ -1,0 +1,92 @@
+"""Tiny random SD3 and Flux pipelines in diffusers' layout, built as diffusers' own fast tests build theirs:
+SD3Transformer2DModel / FluxTransformer2DModel, CLIP-L (and for SD3 CLIP-G) with projection and CLIP's real BPE
+tokenizer, a small T5EncoderModel (with a word-level tokenizer: T5's own vocabulary cannot be fetched here), a
+16-channel AutoencoderKL without quant convolutions, and FlowMatchEulerDiscreteScheduler with each family's
+config. Their widths keep the real models' proportions (the CLIP states narrower than T5's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from diffusers import (
+    AutoencoderKL,
+    FlowMatchEulerDiscreteScheduler,
+    FluxPipeline,
+    FluxTransformer2DModel,
+    SD3Transformer2DModel,
+    StableDiffusion3Pipeline,
+)
+from sdxl_tiny import clip_config, clip_tokenizer
+from transformers import CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
+
+from nodegraph.train.text_tokenizer import caption_corpus, train_tokenizer, wrap
+
+T5_WIDTH = 256
+SD3_SCHEDULE = {"num_train_timesteps": 1000, "shift": 3.0}
+FLUX_SCHEDULE = {"num_train_timesteps": 1000, "shift": 3.0, "use_dynamic_shifting": True, "base_shift": 0.5,
+                 "max_shift": 1.15, "base_image_seq_len": 256, "max_image_seq_len": 4096}
+
+
+def t5(seed: int) -> tuple[T5EncoderModel, object]:
+    tokenizer = wrap(train_tokenizer(caption_corpus(300, seed=0)))
+    torch.manual_seed(seed)
+    model = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=T5_WIDTH, d_kv=32, d_ff=T5_WIDTH,
+                                    num_layers=1, num_heads=2, relative_attention_num_buckets=8,
+                                    pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id))
+    return model, tokenizer
+
+
+def vae(seed: int, scaling: float, shift: float) -> AutoencoderKL:
+    torch.manual_seed(seed)
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, sample_size=64,
+                         down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                         block_out_channels=(32, 32, 32), layers_per_block=1, norm_num_groups=32,
+                         scaling_factor=scaling, shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
+
+
+def clip(seed: int, width: int, act: str, projection: bool = True) -> CLIPTextModel:
+    torch.manual_seed(seed)
+    return (CLIPTextModelWithProjection if projection else CLIPTextModel)(clip_config(width, 1, act))
+
+
+def build_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
+    torch.manual_seed(seed)
+    transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=1,
+                                        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=T5_WIDTH,
+                                        caption_projection_dim=32, pooled_projection_dim=64 + 128,
+                                        pos_embed_max_size=32)
+    encoder_3, tokenizer_3 = t5(seed + 3)
+    return StableDiffusion3Pipeline(
+        transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(**SD3_SCHEDULE),
+        vae=vae(seed + 4, 1.5305, 0.0609), text_encoder=clip(seed + 1, 64, "quick_gelu"),
+        tokenizer=clip_tokenizer("sdxl", "tokenizer"), text_encoder_2=clip(seed + 2, 128, "gelu"),
+        tokenizer_2=clip_tokenizer("sdxl", "tokenizer_2"), text_encoder_3=encoder_3, tokenizer_3=tokenizer_3)
+
+
+def build_flux(seed: int = 0, distilled: bool = True) -> FluxPipeline:
+    """Flux dev (guidance_embeds: distilled guidance) or, with distilled False, schnell-style."""
+    torch.manual_seed(seed)
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=64, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=T5_WIDTH,
+                                         pooled_projection_dim=64, guidance_embeds=distilled, axes_dims_rope=(4, 4, 8))
+    encoder_2, tokenizer_2 = t5(seed + 2)
+    return FluxPipeline(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_SCHEDULE),
+                        vae=vae(seed + 3, 0.3611, 0.1159), text_encoder=clip(seed + 1, 64, "quick_gelu", False),
+                        tokenizer=clip_tokenizer("sdxl", "tokenizer"), text_encoder_2=encoder_2,
+                        tokenizer_2=tokenizer_2)
+
+
+def save(pipe, folder: Path):
+    """Save, and load back (fresh weights can sit in memory in another layout, which changes float rounding)."""
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+    again = type(pipe).from_pretrained(str(folder), use_safetensors=True)
+    again.set_progress_bar_config(disable=True)
+    return again
+
+
+def save_all(root: Path) -> dict[str, object]:
+    """models/checkpoints/tiny-sd3, tiny-flux-dev and tiny-flux-schnell under `root`, and their pipelines."""
+    return {"tiny-sd3": save(build_sd3(), root / "checkpoints" / "tiny-sd3"),
+            "tiny-flux-dev": save(build_flux(), root / "checkpoints" / "tiny-flux-dev"),
+            "tiny-flux-schnell": save(build_flux(seed=10, distilled=False), root / "checkpoints" / "tiny-flux-schnell")}
