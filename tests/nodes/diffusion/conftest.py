@@ -62,3 +62,12 @@ def dit(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
 @pytest.fixture()
 def dit_engine(registry, dit, tmp_path) -> Engine:
     return make_engine(registry, dit[0], tmp_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def dit_separate(dit) -> dict[str, dict[str, str]]:
+    """tiny-sd3's and tiny-flux-dev's parts as separate files beside them (dit_tiny.save_separate)."""
+    from dit_tiny import save_separate
+
+    root, pipes = dit
+    return {name: save_separate(root, name, pipes[name]) for name in ("tiny-sd3", "tiny-flux-dev")}

@@ -6,6 +6,7 @@ config. Their widths keep the real models' proportions (the CLIP states narrower
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import torch
@@ -19,6 +20,8 @@ from diffusers import (
 )
 from sdxl_tiny import clip_config, clip_tokenizer
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
+
+from single_tiny import save_clip
 
 from nodegraph.train.text_tokenizer import caption_corpus, train_tokenizer, wrap
 
@@ -40,8 +43,8 @@ def t5(seed: int) -> tuple[T5EncoderModel, object]:
 def vae(seed: int, scaling: float, shift: float) -> AutoencoderKL:
     torch.manual_seed(seed)
     return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, sample_size=64,
-                         down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
-                         block_out_channels=(32, 32, 32), layers_per_block=1, norm_num_groups=32,
+                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                         block_out_channels=(32, 32, 32, 32), layers_per_block=1, norm_num_groups=32,
                          scaling_factor=scaling, shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
 
 
@@ -90,3 +93,26 @@ def save_all(root: Path) -> dict[str, object]:
     return {"tiny-sd3": save(build_sd3(), root / "checkpoints" / "tiny-sd3"),
             "tiny-flux-dev": save(build_flux(), root / "checkpoints" / "tiny-flux-dev"),
             "tiny-flux-schnell": save(build_flux(seed=10, distilled=False), root / "checkpoints" / "tiny-flux-schnell")}
+
+
+def save_separate(root: Path, name: str, pipe) -> dict[str, str]:
+    """The pipeline folder checkpoints/NAME's parts as ComfyUI keeps them apart: its transformer in
+    diffusion_models/, its VAE in vae/, each CLIP as one file and T5 as a transformers folder (with its tokenizer)
+    in text_encoders/. Returns part -> the name a loader takes."""
+    folder, names = root / "checkpoints" / name, {}
+    for part, kind in (("transformer", "diffusion_models"), ("vae", "vae")):
+        names[part] = f"{name}-{part}"
+        shutil.copytree(folder / part, root / kind / names[part])
+    (root / "text_encoders").mkdir(exist_ok=True)
+    t5_role = "text_encoder_3" if (folder / "text_encoder_3").is_dir() else "text_encoder_2"
+    for role in ("text_encoder", "text_encoder_2", "text_encoder_3"):
+        if not (folder / role).is_dir():
+            continue
+        names[role] = f"{name}-{role}" + ("" if role == t5_role else ".safetensors")
+        if role == t5_role:
+            shutil.copytree(folder / role, root / "text_encoders" / names[role])
+            shutil.copytree(folder / role.replace("text_encoder", "tokenizer"),
+                            root / "text_encoders" / names[role] / "tokenizer")
+        else:
+            save_clip(getattr(pipe, role), root / "text_encoders" / names[role])
+    return names
