@@ -46,6 +46,10 @@ class _SD3:
     def geometry(self, module: Any) -> tuple[int, int]:
         return int(module.config.in_channels), int(module.config.patch_size)
 
+    def max_side(self, module: Any) -> int | None:
+        table = module.config.pos_embed_max_size
+        return None if table is None else int(table) * int(module.config.patch_size)
+
     def sequence_length(self, module: Any, latent: torch.Tensor) -> int:
         patch = int(module.config.patch_size)
         return (latent.shape[-2] // patch) * (latent.shape[-1] // patch)
@@ -126,6 +130,9 @@ class _Flux:
 
     def geometry(self, module: Any) -> tuple[int, int]:
         return int(module.config.in_channels) // 4, 2
+
+    def max_side(self, module: Any) -> int | None:
+        return None  # rotary positions: any size
 
     def sequence_length(self, module: Any, latent: torch.Tensor) -> int:
         return (latent.shape[-2] // 2) * (latent.shape[-1] // 2)

@@ -50,6 +50,10 @@ class Architecture(Protocol):
         """The guided prediction for a latent batch shaped like `x` (built once per run: batched prompts)."""
         ...
 
+    def max_side(self, module: Any) -> int | None:
+        """The longest latent side the model can place (SD3's position table), or None for no limit."""
+        ...
+
     def sequence_length(self, module: Any, latent: torch.Tensor) -> int:
         """Image tokens the model sees for this latent (flow models shift their schedule by it)."""
         ...

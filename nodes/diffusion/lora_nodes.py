@@ -39,6 +39,9 @@ def add_lora(ctx: Context, model: Any, clip: Any, lora_name: str, strength_model
         raise NodeError("model", f"expected a MODEL from a checkpoint loader, got {type(model).__name__}")
     if clip is not None and not isinstance(clip, ClipHandle):
         raise NodeError("clip", f"expected a CLIP from a checkpoint loader, got {type(clip).__name__}")
+    if model.family != "sd":
+        raise NodeError("model", f"LoRAs load here for SD 1.x, 2.x and SDXL models; {model.name!r} is "
+                                 f"{model.family.upper() if model.family == 'sd3' else 'Flux'}, not supported yet")
     use_clip = clip is not None and strength_clip != 0
     if strength_model == 0 and not use_clip:
         return model, clip

@@ -95,6 +95,10 @@ def check_latent(model: Any, module: Any, latent: dict[str, Any], input_name: st
     if samples.shape[2] % multiple or samples.shape[3] % multiple or samples.shape[2] < multiple:
         raise NodeError(input_name, f"latent is {samples.shape[3]}x{samples.shape[2]} (WxH); the model needs "
                                     f"a multiple of {multiple} on each side")
+    longest = arch.max_side(module)
+    if longest is not None and max(samples.shape[2:]) > longest:
+        raise NodeError(input_name, f"latent is {samples.shape[3]}x{samples.shape[2]} (WxH); {arch.name} places at "
+                                    f"most {longest} latent cells a side ({longest * model.latent_factor} pixels)")
     return samples
 
 

@@ -79,6 +79,9 @@ class _Unet:
     def geometry(self, unet: Any) -> tuple[int, int]:
         return int(unet.config.in_channels), 2 ** (len(unet.config.block_out_channels) - 1)
 
+    def max_side(self, unet: Any) -> int | None:
+        return None
+
     def sequence_length(self, unet: Any, latent: torch.Tensor) -> int:
         return int(latent.shape[-1] * latent.shape[-2])
 

@@ -58,7 +58,7 @@ def build_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
     transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=1,
                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=T5_WIDTH,
                                         caption_projection_dim=32, pooled_projection_dim=64 + 128,
-                                        pos_embed_max_size=32)
+                                        pos_embed_max_size=96)  # as the released 192, for up to 1536 pixels a side
     encoder_3, tokenizer_3 = t5(seed + 3)
     return StableDiffusion3Pipeline(
         transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(**SD3_SCHEDULE),

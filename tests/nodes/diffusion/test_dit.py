@@ -161,3 +161,25 @@ def test_a_flux_folder_without_its_t5_is_refused_by_the_loader(registry, dit, tm
                     ignore=shutil.ignore_patterns("text_encoder_2"))
     engine = make_engine(registry, tmp_path / "models", tmp_path, device="cpu")
     assert_failure(engine.run(graph("flux-no-t5")), "4", "ckpt_name", "text_encoder_2 (T5)", "Flux")
+
+
+def test_an_image_larger_than_sd3s_position_table_is_refused(dit_engine):
+    prompt = graph("tiny-sd3")
+    prompt["5"]["inputs"].update(width=1600, height=1024)  # the tiny model places 96 patches of 2 cells a side
+    assert_failure(dit_engine.run(prompt), "3", "latent_image", "200x128", "at most 192 latent cells")
+
+
+
+def test_a_lora_on_flux_is_refused_not_ignored(registry, dit, tmp_path):
+    from nodegraph.config import Config
+    from safetensors.torch import save_file
+    from sd_engine import Engine
+
+    (tmp_path / "more" / "loras").mkdir(parents=True)
+    save_file({"lora_unet_x.lora_up.weight": torch.zeros(4, 1)}, str(tmp_path / "more" / "loras" / "a.safetensors"))
+    engine = Engine(registry, Config(base_dir=tmp_path, models_dirs=(dit[0], tmp_path / "more"), device="cpu"))
+    prompt = graph("tiny-flux-dev", cfg=1.0, scheduler="simple")
+    prompt["12"] = {"class_type": "LoraLoaderModelOnly", "inputs": {"model": ["4", 0], "lora_name": "a.safetensors",
+                                                                     "strength_model": 1.0}}
+    prompt["3"]["inputs"]["model"] = ["12", 0]
+    assert_failure(engine.run(prompt), "12", "model", "Flux", "not supported")
