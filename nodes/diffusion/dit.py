@@ -59,19 +59,19 @@ class _SD3:
         (TripleCLIPLoader without one, or a checkpoint without text_encoder_3), zeros as the pipeline uses."""
         width, pooled_width = int(module.config.joint_attention_dim), int(module.config.pooled_projection_dim)
         prompts = []
-        for _, extras in _entries(input_name, conditioning, "sd3", self.name):
-            clip, t5 = extras["clip_states"], extras.get("t5_states")
-            if t5 is None:
-                t5 = torch.zeros(clip.shape[0], extras["t5_length"], width, dtype=clip.dtype)
-            if t5.shape[-1] != width or clip.shape[-1] > width:
-                raise NodeError(input_name, f"its text embeddings are {t5.shape[-1]} wide but this model attends to "
-                                            f"{width}: encoded with another SD3 model's text encoders?")
+        for context, extras in _entries(input_name, conditioning, "sd3", self.name):
+            if not extras.get("t5") and context.shape[-1] <= width:
+                context = torch.cat([torch.nn.functional.pad(context, (0, width - context.shape[-1])),
+                                     torch.zeros(context.shape[0], extras["t5_length"], width, dtype=context.dtype)],
+                                    dim=-2)
+            if context.shape[-1] != width:
+                raise NodeError(input_name, f"its text embeddings are {context.shape[-1]} wide but this model attends "
+                                            f"to {width}: encoded with another SD3 model's text encoders?")
             pooled = extras["pooled_output"]
             if pooled.shape[-1] != pooled_width:
                 raise NodeError(input_name, f"its pooled embedding is {pooled.shape[-1]} wide but this model takes "
                                             f"{pooled_width}: encoded with another SD3 model's CLIP?")
-            clip = torch.nn.functional.pad(clip, (0, width - clip.shape[-1]))
-            prompts.append(DitPrompt(torch.cat([clip, t5], dim=-2), pooled))
+            prompts.append(DitPrompt(context, pooled))
         return prompts
 
     def predictor(self, module: Any, guide: Guidance, x: torch.Tensor) -> Predict:
@@ -141,7 +141,7 @@ class _Flux:
         width, pooled_width = int(module.config.joint_attention_dim), int(module.config.pooled_projection_dim)
         prompts = []
         for embedding, extras in _entries(input_name, conditioning, "flux", self.name):
-            if extras.get("t5_states") is None:
+            if not extras.get("t5"):
                 raise NodeError(input_name, "Flux needs T5 text embeddings, and this conditioning has none: load "
                                             "its CLIP with a T5 (DualCLIPLoader type flux: clip_l and t5xxl)")
             if embedding.shape[-1] != width or extras["pooled_output"].shape[-1] != pooled_width:

@@ -81,13 +81,8 @@ class ConditioningConcat(Node):
         return (joined,)
 
 
-# The text tensors a conditioning's extras may carry beside its embedding (dit_encode.py for SD3's and Flux's).
-_TEXT_STATES = frozenset({"pooled_output", "clip_states", "t5_states"})
-
-
 class ConditioningZeroOut(Node):
-    """The same conditioning with every embedding (and pooled output, and the text states SD3's and Flux's
-    contexts are made of) set to zero."""
+    """The same conditioning with every embedding (and pooled output) set to zero."""
 
     category = "advanced/conditioning"
     display_name = "Conditioning Zero Out"
@@ -99,9 +94,9 @@ class ConditioningZeroOut(Node):
 
         zeroed = []
         for embedding, extras in require_conditioning("conditioning", conditioning):
-            # Every tensor: the pooled output, and SD3's / Flux's CLIP and T5 states the context is made of.
-            extras = {key: torch.zeros_like(value) if key in _TEXT_STATES and isinstance(value, torch.Tensor)
-                      else value for key, value in extras.items()}
+            extras = dict(extras)
+            if isinstance(extras.get("pooled_output"), torch.Tensor):
+                extras["pooled_output"] = torch.zeros_like(extras["pooled_output"])
             zeroed.append([torch.zeros_like(embedding), extras])
         return (zeroed,)
 

@@ -23,8 +23,9 @@ def _clip(encoder: Any, ids: torch.Tensor, layer: int | None, style: str) -> tup
 
 
 def encode(clip: Any, encoders: list[Any], parts: list[dict[str, Any]]) -> list[list[Any]]:
-    """CONDITIONING for each prompt of the batch: [context, extras]; extras carry the family, the CLIP states,
-    the T5 states (None without a T5) and the pooled embedding, for the architecture to assemble."""
+    """CONDITIONING for each prompt of the batch: [context, extras], the context as the transformer attends to it
+    (so ConditioningAverage / Concat / ZeroOut work on it as on SD's); extras carry the family, whether a T5
+    encoded it, T5's token count and the pooled embedding."""
     states, pooled, t5 = [], [], None
     for tower, encoder, part in zip(clip.towers, encoders, parts, strict=True):
         ids = part["input_ids"].to(clip.encoder.device)
@@ -43,11 +44,13 @@ def encode(clip: Any, encoders: list[Any], parts: list[dict[str, Any]]) -> list[
     for i in range(joined.shape[0]):
         own_t5 = None if t5 is None else t5[i:i + 1].cpu()
         own_clip = None if clip_states is None else clip_states[i:i + 1].cpu()
-        context = own_t5 if clip.style == "flux" or own_clip is None else own_clip
-        if clip.style == "sd3" and own_t5 is not None:
+        if clip.style == "flux":
+            context = own_t5 if own_t5 is not None else joined[i:i + 1, None].cpu()
+        elif own_t5 is not None:
             context = torch.cat([torch.nn.functional.pad(own_clip, (0, own_t5.shape[-1] - own_clip.shape[-1])),
                                  own_t5], dim=-2)
-        entries.append([context if context is not None else joined[i:i + 1, None].cpu(), {
-            "family": clip.style, "clip_states": own_clip, "t5_states": own_t5, "t5_length": t5_length,
-            "pooled_output": joined[i:i + 1].cpu()}])
+        else:  # SD3 without T5: the CLIP part alone; the architecture adds the zeros in T5's place
+            context = own_clip
+        entries.append([context, {"family": clip.style, "t5": own_t5 is not None, "t5_length": t5_length,
+                                  "pooled_output": joined[i:i + 1].cpu()}])
     return entries

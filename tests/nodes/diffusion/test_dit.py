@@ -183,3 +183,13 @@ def test_a_lora_on_flux_is_refused_not_ignored(registry, dit, tmp_path):
                                                                      "strength_model": 1.0}}
     prompt["3"]["inputs"]["model"] = ["12", 0]
     assert_failure(engine.run(prompt), "12", "model", "Flux", "not supported")
+
+
+def test_a_zeroed_negative_on_sd3_is_the_pipelines_zero_negative_embeddings(dit, dit_engine):
+    # ComfyUI's SD3.5 templates zero the negative (ConditioningZeroOut): the whole context and pooled embedding.
+    theirs = reference(dit[1]["tiny-sd3"], guidance_scale=4.0, negative_prompt_embeds=torch.zeros(1, 77 + 256, 256),
+                       negative_pooled_prompt_embeds=torch.zeros(1, 64 + 128))
+    prompt = graph("tiny-sd3")
+    prompt["11"] = {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["7", 0]}}
+    prompt["3"]["inputs"]["negative"] = ["11", 0]
+    close(image(dit_engine, prompt), theirs)

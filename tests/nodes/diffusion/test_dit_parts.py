@@ -62,3 +62,16 @@ def test_a_flux_prompt_into_the_sd3_transformer_is_refused(dit_separate, dit_eng
         "clip_name2": dit_separate["tiny-flux-dev"]["text_encoder_2"], "type": "flux"}}
     prompt = separate(graph("tiny-sd3"), names, clip)
     assert_failure(dit_engine.run(prompt), "3", "positive", "encoded for flux", "SD3")
+
+
+def test_sd3_without_t5_equals_its_pipeline_without_text_encoder_3(dit, dit_separate, dit_engine):
+    from diffusers import StableDiffusion3Pipeline
+
+    names, full = dit_separate["tiny-sd3"], dit[1]["tiny-sd3"]
+    pipe = StableDiffusion3Pipeline(**{**full.components, "text_encoder_3": None, "tokenizer_3": None})
+    pipe.set_progress_bar_config(disable=True)
+    clip = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": names["text_encoder_2"],
+                                                       "clip_name2": names["text_encoder"], "type": "sd3"}}
+    ours = image(dit_engine, separate(graph("tiny-sd3"), names, clip))
+    close(ours, reference(pipe, negative_prompt="", guidance_scale=4.0))
+    assert np.abs(ours - reference(full, negative_prompt="", guidance_scale=4.0)).max() > 0.01  # T5 mattered
