@@ -193,3 +193,17 @@ def test_a_zeroed_negative_on_sd3_is_the_pipelines_zero_negative_embeddings(dit,
     prompt["11"] = {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["7", 0]}}
     prompt["3"]["inputs"]["negative"] = ["11", 0]
     close(image(dit_engine, prompt), theirs)
+
+
+@pytest.mark.parametrize("name,cfg,scheduler", [("tiny-sd3", 4.0, "normal"), ("tiny-flux-dev", 1.0, "simple")])
+def test_two_ksampler_advanced_passes_with_leftover_noise_equal_one_run(dit_engine, name, cfg, scheduler):
+    prompt = graph(name, cfg=cfg, scheduler=scheduler)
+    k = prompt["3"]["inputs"]
+    prompt["3"]["class_type"] = "KSamplerAdvanced"
+    seed, _ = k.pop("seed"), k.pop("denoise")
+    k.update(add_noise="enable", noise_seed=seed, start_at_step=0, end_at_step=2, return_with_leftover_noise="enable")
+    prompt["3b"] = {"class_type": "KSamplerAdvanced", "inputs": {
+        **k, "add_noise": "disable", "latent_image": ["3", 0], "start_at_step": 2, "end_at_step": 10000,
+        "return_with_leftover_noise": "disable"}}
+    prompt["8"]["inputs"]["samples"] = ["3b", 0]
+    assert np.array_equal(image(dit_engine, prompt), image(dit_engine, graph(name, cfg=cfg, scheduler=scheduler)))
