@@ -33,17 +33,29 @@ _TRANSFORMERS = {"SD3Transformer2DModel": "sd3", "FluxTransformer2DModel": "flux
 
 
 def transformer_model(manager: Any, found: Path, name: str) -> ModelHandle | None:
-    """A MODEL for a diffusers transformer folder (config.json + safetensors) of SD3 or Flux, else None."""
-    if not found.is_dir() or not (found / "config.json").is_file():
+    """A MODEL for an SD3 or Flux transformer: a diffusers folder (config.json + safetensors), or an SD3 file in
+    the original layout (dit_files.py); None for anything else."""
+    if found.is_file():
+        from .dit_files import sd3_prefix, sd3_transformer
+
+        prefix = sd3_prefix(found)
+        if prefix is None:
+            return None
+        try:
+            config, loader = sd3_transformer(found, prefix)
+        except Exception as exc:  # noqa: BLE001 - a file that breaks SD3's conventions fails in many ways
+            raise NodeError("unet_name", f"cannot load {name!r} as an SD3 transformer: {exc}") from None
+    elif (found / "config.json").is_file():
+        config = _read_json(found / "config.json", "unet_name")
+        if config.get("_class_name") not in _TRANSFORMERS:
+            return None
+        loader = diffusers_loader(diffusers_class(config["_class_name"]), found)
+    else:
         return None
-    config = _read_json(found / "config.json", "unet_name")
-    family = _TRANSFORMERS.get(config.get("_class_name", ""))
-    if family is None:
-        return None
+    family = _TRANSFORMERS[config["_class_name"]]
     schedule = _SCHEDULES["flux_schnell" if family == "flux" and not config.get("guidance_embeds") else family]
-    return ModelHandle(manager, str(found), diffusers_loader(diffusers_class(config["_class_name"]), found),
-                       "diffusion_models", name, scheduler_config=dict(schedule), latent_factor=8,
-                       latent_scale=_SCALES[family], family=family)
+    return ModelHandle(manager, str(found), loader, "diffusion_models", name, scheduler_config=dict(schedule),
+                       latent_factor=8, latent_scale=_SCALES[family], family=family)
 
 
 def _is_t5(found: Path) -> bool:

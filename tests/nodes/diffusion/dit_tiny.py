@@ -56,8 +56,8 @@ def clip(seed: int, width: int, act: str, projection: bool = True) -> CLIPTextMo
 def build_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
     torch.manual_seed(seed)
     transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=1,
-                                        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=T5_WIDTH,
-                                        caption_projection_dim=32, pooled_projection_dim=64 + 128,
+                                        attention_head_dim=64, num_attention_heads=1, joint_attention_dim=T5_WIDTH,
+                                        caption_projection_dim=64, pooled_projection_dim=64 + 128,
                                         pos_embed_max_size=96)  # as the released 192, for up to 1536 pixels a side
     encoder_3, tokenizer_3 = t5(seed + 3)
     return StableDiffusion3Pipeline(
@@ -116,3 +116,48 @@ def save_separate(root: Path, name: str, pipe) -> dict[str, str]:
         else:
             save_clip(getattr(pipe, role), root / "text_encoders" / names[role])
     return names
+
+
+def _swap(weight):
+    """diffusers keeps (scale, shift) where the original layout keeps (shift, scale): its own inverse."""
+    shift, scale = weight.chunk(2, dim=0)
+    return torch.cat([scale, shift], dim=0)
+
+
+def sd3_original(transformer) -> dict:
+    """An SD3Transformer2DModel's weights in the original MMDiT layout (as ComfyUI's SD3 files), the inverse of
+    diffusers' convert_sd3_transformer_checkpoint_to_diffusers; every diffusers weight is used exactly once."""
+    theirs = {k: v.clone() for k, v in transformer.state_dict().items()}
+    out = {}
+
+    def take(original: str, *names: str, swap: bool = False) -> None:
+        for suffix in ("weight", "bias"):
+            if f"{names[0]}.{suffix}" in theirs:
+                parts = [theirs.pop(f"{name}.{suffix}") for name in names]
+                joined = torch.cat(parts) if len(parts) > 1 else parts[0]
+                out[f"{original}.{suffix}"] = _swap(joined) if swap else joined
+
+    out["pos_embed"] = theirs.pop("pos_embed.pos_embed")
+    for original, name in (("x_embedder.proj", "pos_embed.proj"), ("context_embedder", "context_embedder"),
+                           ("t_embedder.mlp.0", "time_text_embed.timestep_embedder.linear_1"),
+                           ("t_embedder.mlp.2", "time_text_embed.timestep_embedder.linear_2"),
+                           ("y_embedder.mlp.0", "time_text_embed.text_embedder.linear_1"),
+                           ("y_embedder.mlp.2", "time_text_embed.text_embedder.linear_2"),
+                           ("final_layer.linear", "proj_out")):
+        take(original, name)
+    take("final_layer.adaLN_modulation.1", "norm_out.linear", swap=True)
+    layers = transformer.config.num_layers
+    for i in range(layers):
+        x, c, d = f"joint_blocks.{i}.x_block", f"joint_blocks.{i}.context_block", f"transformer_blocks.{i}"
+        take(f"{x}.attn.qkv", f"{d}.attn.to_q", f"{d}.attn.to_k", f"{d}.attn.to_v")
+        take(f"{c}.attn.qkv", f"{d}.attn.add_q_proj", f"{d}.attn.add_k_proj", f"{d}.attn.add_v_proj")
+        take(f"{x}.attn.proj", f"{d}.attn.to_out.0")
+        take(f"{c}.attn.proj", f"{d}.attn.to_add_out")
+        take(f"{x}.adaLN_modulation.1", f"{d}.norm1.linear")
+        take(f"{c}.adaLN_modulation.1", f"{d}.norm1_context.linear", swap=i == layers - 1)
+        take(f"{x}.mlp.fc1", f"{d}.ff.net.0.proj")
+        take(f"{x}.mlp.fc2", f"{d}.ff.net.2")
+        take(f"{c}.mlp.fc1", f"{d}.ff_context.net.0.proj")
+        take(f"{c}.mlp.fc2", f"{d}.ff_context.net.2")
+    assert not theirs, f"weights left unconverted: {sorted(theirs)[:5]}"
+    return {k: v.contiguous() for k, v in out.items()}

@@ -75,3 +75,18 @@ def test_sd3_without_t5_equals_its_pipeline_without_text_encoder_3(dit, dit_sepa
     ours = image(dit_engine, separate(graph("tiny-sd3"), names, clip))
     close(ours, reference(pipe, negative_prompt="", guidance_scale=4.0))
     assert np.abs(ours - reference(full, negative_prompt="", guidance_scale=4.0)).max() > 0.01  # T5 mattered
+
+
+def test_an_sd3_transformer_file_in_the_original_layout_equals_the_pipeline(dit, dit_separate, dit_engine):
+    from dit_tiny import sd3_original
+    from safetensors.torch import save_file
+
+    names, pipe = dit_separate["tiny-sd3"], dit[1]["tiny-sd3"]
+    path = dit[0] / "diffusion_models" / "tiny-sd3-mmdit.safetensors"
+    if not path.exists():
+        save_file({"model.diffusion_model." + k: v for k, v in sd3_original(pipe.transformer).items()}, str(path))
+    clip = {"class_type": "TripleCLIPLoader", "inputs": {"clip_name1": names["text_encoder"],
+                                                         "clip_name2": names["text_encoder_2"],
+                                                         "clip_name3": names["text_encoder_3"]}}
+    prompt = separate(graph("tiny-sd3"), {**names, "transformer": path.name}, clip)
+    close(image(dit_engine, prompt), reference(pipe, negative_prompt="", guidance_scale=4.0))
