@@ -21,9 +21,11 @@ from diffusers import (
 from sdxl_tiny import clip_config, clip_tokenizer
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
 
+from safetensors.torch import save_file
 from single_tiny import save_clip
 
 from nodegraph.train.text_tokenizer import caption_corpus, train_tokenizer, wrap
+from nodegraph_nodes.diffusion import single_file
 
 T5_WIDTH = 256
 SD3_SCHEDULE = {"num_train_timesteps": 1000, "shift": 3.0}
@@ -103,6 +105,10 @@ def save_separate(root: Path, name: str, pipe) -> dict[str, str]:
     for part, kind in (("transformer", "diffusion_models"), ("vae", "vae")):
         names[part] = f"{name}-{part}"
         shutil.copytree(folder / part, root / kind / names[part])
+    # The VAE also as one file in the original (LDM) layout, as Flux's ae.safetensors.
+    names["vae_file"] = f"{name}-ae.safetensors"
+    save_file(single_file.vae_to_ldm(pipe.vae.state_dict(), dict(pipe.vae.config)),
+              str(root / "vae" / names["vae_file"]))
     (root / "text_encoders").mkdir(exist_ok=True)
     t5_role = "text_encoder_3" if (folder / "text_encoder_3").is_dir() else "text_encoder_2"
     for role in ("text_encoder", "text_encoder_2", "text_encoder_3"):

@@ -5,6 +5,7 @@ pipeline's. A T5 missing where the model needs it, or CLIPs that are not the fam
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sd_engine import assert_failure
 from test_dit import close, graph, image, reference
 
@@ -28,11 +29,14 @@ def test_sd3_from_separate_files_equals_its_pipeline(dit, dit_separate, dit_engi
     close(image(dit_engine, prompt), reference(dit[1]["tiny-sd3"], negative_prompt="", guidance_scale=4.0))
 
 
-def test_flux_from_separate_files_equals_its_pipeline(dit, dit_separate, dit_engine):
+@pytest.mark.parametrize("vae", ["vae", "vae_file"])
+def test_flux_from_separate_files_equals_its_pipeline(dit, dit_separate, dit_engine, vae):
     names = dit_separate["tiny-flux-dev"]
     clip = {"class_type": "DualCLIPLoader", "inputs": {"clip_name1": names["text_encoder"],
                                                        "clip_name2": names["text_encoder_2"], "type": "flux"}}
-    prompt = separate(graph("tiny-flux-dev", cfg=1.0, scheduler="simple", guidance=3.5), names, clip)
+    # vae_file: one LDM-layout file as Flux's ae.safetensors, decoding in the latent's (Flux's) own scale.
+    prompt = separate(graph("tiny-flux-dev", cfg=1.0, scheduler="simple", guidance=3.5),
+                      {**names, "vae": names[vae]}, clip)
     ours = image(dit_engine, prompt)
     close(ours, reference(dit[1]["tiny-flux-dev"], guidance_scale=3.5))
     assert np.abs(ours - image(dit_engine, graph("tiny-flux-dev", seed=5, cfg=1.0, scheduler="simple",

@@ -31,7 +31,7 @@ def _renamed(workflow: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 def _stand_ins(separate: dict[str, dict[str, str]], unet: str) -> dict[str, str]:
     flux = separate["tiny-flux-dev"]
-    return {"ae.safetensors": flux["vae"], "clip_l.safetensors": flux["text_encoder"],
+    return {"ae.safetensors": flux["vae_file"], "clip_l.safetensors": flux["text_encoder"],
             "t5xxl_fp16.safetensors": flux["text_encoder_2"], unet: flux["transformer"],
             "flux1-schnell-fp8.safetensors": "tiny-flux-schnell",
             "sd3.5_large_fp8_scaled.safetensors": "tiny-sd3"}
