@@ -74,3 +74,45 @@ def sd3_transformer(path: Path, prefix: str) -> tuple[dict[str, Any], Callable[[
                                                       local_files_only=True, **parts._cast(dtype))
 
     return config, parts._folder_loader("transformer", config, build)
+
+
+_SD3_CLIPS = (("text_encoder", "text_encoders.clip_l.transformer."),
+              ("text_encoder_2", "text_encoders.clip_g.transformer."))
+
+
+def sd3_checkpoint(manager: Any, path: Path, name: str, input_name: str) -> tuple[Any, Any, Any]:
+    """MODEL, CLIP and VAE of a single-file SD3 / SD3.5 checkpoint (ComfyUI's: the transformer under
+    model.diffusion_model., the VAE under first_stage_model., clip_l / clip_g under text_encoders.). One that
+    bundles T5 is refused: T5's tokenizer is not in the file and cannot be shipped or fetched here."""
+    from nodegraph import NodeError
+
+    from ..text.clip import ClipHandle
+    from . import parts
+    from .dit_parts import _SCALES, _SCHEDULES, clip_file_tower
+    from .handles import ModelHandle, VaeHandle
+    from .load import load_now
+
+    weights = parts.open_file(path)
+    if any(k.startswith("text_encoders.t5xxl.") for k in weights.keys_set):
+        raise NodeError(input_name, f"{name!r} bundles a T5 text encoder without its tokenizer (T5's vocabulary is "
+                                    "not shipped here): load its transformer with UNETLoader and the text encoders "
+                                    "with TripleCLIPLoader, T5 as a transformers folder with its tokenizer")
+    missing = [prefix for _, prefix in _SD3_CLIPS if not any(k.startswith(prefix) for k in weights.keys_set)]
+    if missing or not any(k.startswith("first_stage_model.") for k in weights.keys_set):
+        raise NodeError(input_name, f"{name!r} is an SD3 transformer without its CLIPs or VAE "
+                                    f"({', '.join(missing) or 'first_stage_model.'} missing): load it with UNETLoader")
+    try:
+        config, loader = sd3_transformer(path, "model.diffusion_model.")
+        _, vae_loader = parts.vae(path)
+    except Exception as exc:  # noqa: BLE001 - a file that breaks SD3's conventions fails in many ways
+        raise NodeError(input_name, f"cannot load {name!r} as an SD3 checkpoint: {exc}") from None
+    model = ModelHandle(manager, f"{path}/transformer", loader, "checkpoints", f"{name}/transformer",
+                        scheduler_config=dict(_SCHEDULES["sd3"]), latent_factor=8, latent_scale=_SCALES["sd3"],
+                        family="sd3")
+    towers = tuple(clip_file_tower(manager, name, path, input_name, role, True, (prefix,), "checkpoints")
+                   for role, prefix in _SD3_CLIPS)
+    # The file does not say its VAE's scale; it decodes in the latent's own (SD3's, set by the sampler).
+    vae = VaeHandle(manager, f"{path}/vae", vae_loader, "checkpoints", f"{name}/vae", own_scale=False)
+    load_now(input_name, (model, *(h for tower in towers for h in (tower.tokenizer, tower.encoder)), vae),
+             (Exception,))
+    return model, ClipHandle(towers, name, "sd3"), vae

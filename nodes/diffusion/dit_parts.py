@@ -98,16 +98,23 @@ def _clip_tower(ctx: Context, name: str, found: Path, input_name: str, role: str
         from .component_loaders import _tower
 
         return _tower(ctx, name, input_name, role)[0]
+    return clip_file_tower(ctx.models, name, found, input_name, role, projection)
+
+
+def clip_file_tower(manager: Any, name: str, found: Path, input_name: str, role: str, projection: bool,
+                    prefixes: tuple[str, ...] | None = None, kind: str = "text_encoders") -> Tower:
+    """A CLIP tower from a file in transformers' layout (under one of `prefixes` in it, if given), with CLIP's
+    shipped tokenizer as SDXL's folders configure it (the second role pads with "!", as SD3's does too)."""
     from . import parts
 
     try:
-        _, loader, _ = parts.clip(found, role, projection)
+        _, loader, _ = parts.clip(found, role, projection, *([prefixes] if prefixes else []))
     except Exception as exc:  # noqa: BLE001 - a file that is no CLIP fails in many ways
         raise NodeError(input_name, f"cannot load {name!r}: {exc}; expected a CLIP text encoder") from None
     folder = "tokenizer_2" if role == SECOND else "tokenizer"
-    tokenizer = Handle(ctx.models, f"clip-tokenizer:sdxl:{folder}", parts.tokenizer_loader("sdxl", folder),
-                       "text_encoders", "CLIP tokenizer (sdxl)")
-    return Tower(tokenizer, Handle(ctx.models, f"{found}:{role}:{projection}", loader, "text_encoders", name), role)
+    tokenizer = Handle(manager, f"clip-tokenizer:sdxl:{folder}", parts.tokenizer_loader("sdxl", folder), kind,
+                       "CLIP tokenizer (sdxl)")
+    return Tower(tokenizer, Handle(manager, f"{found}:{role}:{projection}", loader, kind, f"{name}/{role}"), role)
 
 
 def dit_clip(ctx: Context, names: dict[str, str], family: str) -> ClipHandle:

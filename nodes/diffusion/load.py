@@ -109,10 +109,13 @@ def single_file_handles(manager: Any, path: Path, name: str, input_name: str) ->
     """MODEL, CLIP and VAE handles for a single-file (LDM layout) checkpoint of SD 1.x, 2.x, SDXL or its refiner."""
 
     from . import single_file
+    from .dit_files import sd3_checkpoint, sd3_prefix
 
     if path.suffix not in (".safetensors", ".sft"):
         raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
                                     "pickles, which can run code when loaded)")
+    if sd3_prefix(path) is not None:
+        return sd3_checkpoint(manager, path, name, input_name)
     try:
         files = single_file.config_files(path)  # derived once for every component
         index, scheduler_config, vae_config, unet_config = single_file.read_configs(

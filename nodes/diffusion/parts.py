@@ -135,15 +135,16 @@ def controlnet(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torc
     return config, _folder_loader("controlnet", config, build)
 
 
-def clip(path: Path, role: str, projection: bool | None = None) -> tuple[str, Callable[[torch.device, torch.dtype],
-                                                                                    Any], str]:
+def clip(path: Path, role: str, projection: bool | None = None, prefixes: tuple[str, ...] = _CLIP_PREFIXES
+         ) -> tuple[str, Callable[[torch.device, torch.dtype], Any], str]:
     """A CLIP text encoder file in transformers' layout (ComfyUI's clip_l / clip_g files): (the family whose
     tokenizer it uses, its loader, its class). Widths name the model: 768 CLIP-L (quick_gelu), 1024 OpenCLIP-H
     (SD 2.x), anything else in the second role OpenCLIP-bigG (gelu, with its projection). `projection` (default:
     the second role only) loads it with its text projection, as SD3 uses both of its CLIPs; without, a projection
-    in the file is left out (Flux's CLIP-L pools without it)."""
+    in the file is left out (Flux's CLIP-L pools without it). `prefixes`: where in the file to look for it (an
+    SD3 checkpoint keeps its CLIPs under text_encoders.clip_l.transformer. and text_encoders.clip_g....)."""
     weights = open_file(path)
-    prefix = next((p for p in _CLIP_PREFIXES if p + _CLIP_KEY in weights), None)
+    prefix = next((p for p in prefixes if p + _CLIP_KEY in weights), None)
     if prefix is None:
         raise derive.DeriveError("its keys are not a CLIP text encoder's in transformers' layout "
                                  "(text_model.embeddings..., text_model.encoder.layers.N...)")

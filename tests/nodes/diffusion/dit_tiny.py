@@ -22,7 +22,7 @@ from sdxl_tiny import clip_config, clip_tokenizer
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
 
 from safetensors.torch import save_file
-from single_tiny import save_clip
+from single_tiny import clip_state, save_clip
 
 from nodegraph.train.text_tokenizer import caption_corpus, train_tokenizer, wrap
 from nodegraph_nodes.diffusion import single_file
@@ -167,3 +167,17 @@ def sd3_original(transformer) -> dict:
         take(f"{c}.mlp.fc2", f"{d}.ff_context.net.2")
     assert not theirs, f"weights left unconverted: {sorted(theirs)[:5]}"
     return {k: v.contiguous() for k, v in out.items()}
+
+
+def save_sd3_single_file(path: Path, pipe, with_t5: bool = False) -> None:
+    """The pipeline as one checkpoint in ComfyUI's SD3 layout: the transformer under model.diffusion_model., the
+    VAE under first_stage_model., CLIP-L / CLIP-G under text_encoders.clip_l/clip_g.transformer., and with_t5
+    T5 under text_encoders.t5xxl.transformer.."""
+    weights = {"model.diffusion_model." + k: v for k, v in sd3_original(pipe.transformer).items()}
+    weights.update(single_file.vae_to_ldm(pipe.vae.state_dict(), dict(pipe.vae.config)))
+    for name, module in (("clip_l", pipe.text_encoder), ("clip_g", pipe.text_encoder_2)):
+        weights.update({f"text_encoders.{name}.transformer.{k}": v for k, v in clip_state(module).items()})
+    if with_t5:
+        weights.update({f"text_encoders.t5xxl.transformer.{k}": v.clone().contiguous()
+                        for k, v in pipe.text_encoder_3.state_dict().items()})
+    save_file(weights, str(path))

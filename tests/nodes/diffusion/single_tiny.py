@@ -71,11 +71,14 @@ def save_parts(root: Path, pipe: Any, stem: str) -> dict[str, str]:
     return names
 
 
+def clip_state(module: Any) -> dict[str, Any]:
+    """A CLIP text encoder's weights keyed in transformers' layout, as ComfyUI's clip_l / clip_g files are."""
+    return {(k if k.startswith(("text_model.", "text_projection")) else "text_model." + k): v.contiguous()
+            for k, v in module.state_dict().items() if "position_ids" not in k}
+
+
 def save_clip(module: Any, path: Path) -> None:
-    """A CLIP text encoder as one file in transformers' layout, as ComfyUI's clip_l / clip_g files are."""
-    state = {(k if k.startswith(("text_model.", "text_projection")) else "text_model." + k): v.contiguous()
-             for k, v in module.state_dict().items() if "position_ids" not in k}
-    save_file(state, str(path))
+    save_file(clip_state(module), str(path))
 
 
 def build_controlnet(pipe: Any, seed: int) -> Any:

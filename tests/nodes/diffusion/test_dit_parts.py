@@ -94,3 +94,19 @@ def test_an_sd3_transformer_file_in_the_original_layout_equals_the_pipeline(dit,
                                                          "clip_name3": names["text_encoder_3"]}}
     prompt = separate(graph("tiny-sd3"), {**names, "transformer": path.name}, clip)
     close(image(dit_engine, prompt), reference(pipe, negative_prompt="", guidance_scale=4.0))
+
+
+def test_a_single_file_sd3_checkpoint_loads_without_t5_and_is_refused_with_one(dit, dit_engine):
+    from diffusers import StableDiffusion3Pipeline
+    from dit_tiny import save_sd3_single_file
+
+    full = dit[1]["tiny-sd3"]
+    for name, with_t5 in (("tiny-sd3-clips.safetensors", False), ("tiny-sd3-all.safetensors", True)):
+        if not (dit[0] / "checkpoints" / name).exists():
+            save_sd3_single_file(dit[0] / "checkpoints" / name, full, with_t5)
+    pipe = StableDiffusion3Pipeline(**{**full.components, "text_encoder_3": None, "tokenizer_3": None})
+    pipe.set_progress_bar_config(disable=True)
+    close(image(dit_engine, graph("tiny-sd3-clips.safetensors")),
+          reference(pipe, negative_prompt="", guidance_scale=4.0))
+    assert_failure(dit_engine.run(graph("tiny-sd3-all.safetensors")), "4", "ckpt_name", "bundles a T5",
+                   "TripleCLIPLoader")
