@@ -99,6 +99,11 @@ class ModelHandle(Handle):
     def __repr__(self) -> str:
         return f"<ModelHandle {self.name}" + "".join(f" +{ref.name}" for ref in self.loras) + ">"
 
+    @property
+    def lora_component(self) -> str:
+        """The prefix of this model's keys in a diffusers LoRA file: the UNet's, or the DiT families' transformer."""
+        return "unet" if self.family == "sd" else "transformer"
+
     @contextmanager
     def use(self) -> Iterator[Any]:
         """The UNet with this handle's LoRAs active; the cached module is left as it was on exit."""
@@ -107,7 +112,7 @@ class ModelHandle(Handle):
             return
         from . import lora
 
-        with lora.applied(self, lora.UNET, self.loras) as module:
+        with lora.applied(self, self.lora_component, self.loras) as module:
             yield module
 
 
