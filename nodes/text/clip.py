@@ -96,8 +96,10 @@ class ClipHandle:
             from .dit_encode import encode
 
             with torch.no_grad(), ExitStack() as stack:
+                stack.callback(self._release)  # registered first, so it runs after any LoRA is removed
                 return encode(self, [self._encoder(stack, tower) for tower in self.towers], towers)
         with torch.no_grad(), ExitStack() as stack:
+            stack.callback(self._release)
             states, pooled = [], None
             for tower, part in zip(self.towers, towers, strict=True):
                 module = self._encoder(stack, tower)
@@ -107,6 +109,12 @@ class ClipHandle:
             hidden = torch.cat(states, dim=-1) if len(states) > 1 else states[0]
         return [[hidden[i:i + 1].cpu(), {"pooled_output": None if pooled is None else pooled[i:i + 1].cpu()}]
                 for i in range(hidden.shape[0])]
+
+    def _release(self) -> None:
+        """The conditioning exists: under a memory budget on an accelerator the towers (T5 above all) leave it
+        for CPU memory until next used, so the denoiser has the room (ModelManager.release)."""
+        for tower in self.towers:
+            self.manager.release(tower.encoder.key)
 
     def _encoder(self, stack: ExitStack, tower: Tower) -> Any:
         if not self.loras:
