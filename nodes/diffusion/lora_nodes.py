@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from nodegraph import Context, In, Node, NodeError, Out
+from nodegraph.runtime import offload
 from nodegraph.runtime.models import model_choices
 
 from ..text.clip import ClipHandle
@@ -47,6 +48,10 @@ def add_lora(ctx: Context, model: Any, clip: Any, lora_name: str, strength_model
     use_clip = clip is not None and strength_clip != 0
     if strength_model == 0 and not use_clip:
         return model, clip
+    if strength_model != 0 and offload.is_offloaded(model.get()):
+        # peft would inject its layers beside meta weights that accelerate's hooks fill in only per forward pass.
+        raise NodeError("model", f"{model.name!r} is larger than --vram-budget and runs sequentially offloaded; "
+                                 f"LoRAs are not applied to such a model: raise the budget")
     manager, found = find(ctx, "loras", lora_name, "lora_name")
     try:
         path = lora.lora_file(found)
