@@ -1,7 +1,8 @@
 """LoRA on SD3 and Flux: LoraLoader / LoraLoaderModelOnly on the tiny SD3 and Flux folders draw what
 StableDiffusion3Pipeline / FluxPipeline draw with `load_lora_weights` at the same strength (within 1/255), a
-prefix-less PEFT file patches the transformer as its diffusers-layout twin does, the cached model is left as it
-was, and a LoRA made for the other family is refused on `lora_name`."""
+prefix-less PEFT file patches the transformer as its diffusers-layout twin does, a kohya-layout Flux file is
+read by diffusers' Flux converter as the pipeline reads it, the cached model is left as it was, and a LoRA made
+for the other family is refused on `lora_name`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from lora_files import TEXT_TARGETS, UNET_TARGETS, peft_layers, save_diffusers, save_peft
 from sd_engine import assert_failure
 from test_dit import close, graph, image, reference
@@ -17,7 +19,8 @@ from test_dit import close, graph, image, reference
 @pytest.fixture(scope="module")
 def dit_loras(dit) -> Path:
     """models/loras beside the tiny DiT folders: SD3 (transformer and both CLIPs) and Flux (transformer only) in
-    diffusers' layout, Flux's transformer layers again as peft saves them (no prefix)."""
+    diffusers' layout, Flux's transformer layers again as peft saves them (no prefix), and Flux double-block
+    layers in kohya's layout."""
     root, pipes = dit
     folder = root / "loras"
     folder.mkdir(exist_ok=True)
@@ -29,7 +32,28 @@ def dit_loras(dit) -> Path:
     layers = peft_layers(flux.transformer, [*UNET_TARGETS, "proj_mlp", "ff.net.2"], 4, 24)
     save_diffusers(folder / "flux.safetensors", {"transformer": layers})
     save_peft(folder / "flux-peft.safetensors", layers)
+    save_flux_kohya(folder / "flux-kohya.safetensors", peft_layers(flux.transformer, list(KOHYA_FLUX), 4, 25))
     return folder
+
+
+# kohya's (sd-scripts') names of Flux's double-block layers, by the diffusers module they become; single blocks
+# are left out: diffusers' converter splits their fused linear1 at the released 3072 width.
+KOHYA_FLUX = {"attn.to_out.0": "img_attn_proj", "ff.net.0.proj": "img_mlp_0", "ff.net.2": "img_mlp_2"}
+
+
+def save_flux_kohya(path: Path, layers: dict) -> None:
+    """peft's layers of Flux's transformer_blocks as sd-scripts saves them: lora_unet_double_blocks_I_NAME with
+    lora_down / lora_up and an alpha (the rank: scale 1)."""
+    from safetensors.torch import save_file
+
+    out = {}
+    for key, value in layers.items():
+        target, kind = key.rsplit(".lora_", 1)
+        _, index, module = target.split(".", 2)
+        name = f"lora_unet_double_blocks_{index}_{KOHYA_FLUX[module]}"
+        out[f"{name}.lora_down.weight" if kind.startswith("A") else f"{name}.lora_up.weight"] = value
+        out[f"{name}.alpha"] = torch.tensor(4.0)
+    save_file(out, str(path))
 
 
 def flux_graph() -> dict:
@@ -84,3 +108,10 @@ def test_a_lora_for_the_other_family_is_refused_on_lora_name(dit_engine, dit_lor
                    "expected a LoRA for a")
     result = dit_engine.run(with_lora(graph("tiny-sd3"), "flux-peft.safetensors", 1.0, model_only=True))
     assert_failure(result, "20", "lora_name", "another architecture", "SD3-type model")
+
+
+def test_a_kohya_flux_lora_equals_the_pipeline(dit, dit_engine, dit_loras):
+    pipe = dit[1]["tiny-flux-dev"]
+    theirs = with_pipeline_lora(pipe, dit_loras, "flux-kohya.safetensors", 1.5, guidance_scale=3.5)
+    assert np.abs(theirs - reference(pipe, guidance_scale=3.5)).max() > 0.01
+    close(image(dit_engine, with_lora(flux_graph(), "flux-kohya.safetensors", 1.5)), theirs)
