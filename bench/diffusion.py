@@ -1,10 +1,11 @@
 """Benchmark: a txt2img graph through the engine vs the same model, steps, seed and sampler called directly
 through diffusers' pipeline, in one process. Prints the time ratio (target <= 1.03) and whether the pixels are
-identical. Two models: SD (the shipped txt2img workflow on shapes-sd, vs StableDiffusionPipeline) and SDXL (a
+identical. Four models: SD (the shipped txt2img workflow on shapes-sd, vs StableDiffusionPipeline), SDXL (a
 tiny random SDXL base built as the tests build it, CLIPTextEncode x2 -> KSampler euler -> VAEDecode ->
-SaveImage, vs StableDiffusionXLPipeline with its own Euler scheduler).
+SaveImage, vs StableDiffusionXLPipeline with its own Euler scheduler), and tiny random SD3 and Flux dev
+(the tests' dit_tiny.py) vs StableDiffusion3Pipeline / FluxPipeline.
 
-    python bench/diffusion.py [--repeats 5] [--models DIR] [--family sd|sdxl|both] [--xl-size 256]
+    python bench/diffusion.py [--repeats 5] [--models DIR] [--family sd|sdxl|both|sd3|flux|dit|all] [--xl-size 256]
 
 Uses models/checkpoints/shapes-sd when present, otherwise the same architectures with random weights (and says so).
 """
@@ -129,27 +130,93 @@ def _sdxl_runners(base: Path, size: int, steps: int):
     return engine, pipeline, prompt
 
 
+def _dit_runners(base: Path, family: str, size: int, steps: int):
+    """The tests' tiny random SD3 or Flux dev pipeline (dit_tiny.py), saved as a diffusers folder; through the
+    engine SD3 as CheckpointLoader -> CLIPTextEncode x2 -> EmptySD3LatentImage -> KSampler (euler, normal, CFG 5)
+    -> VAEDecode -> SaveImage, Flux as the stock Flux-dev graph (CLIPTextEncode -> FluxGuidance 3.5 -> BasicGuider,
+    RandomNoise, KSamplerSelect euler, BasicScheduler simple -> SamplerCustomAdvanced); against the family's
+    pipeline on the folder."""
+    sys.path.insert(0, str(ROOT / "tests" / "nodes" / "diffusion"))
+    from dit_tiny import build_flux, build_sd3, save
+
+    from nodegraph.config import Config
+    from nodegraph.core.cache import OutputCache
+    from nodegraph.core.executor import Executor
+    from nodegraph.engine import Engine
+    from nodegraph.runtime.context import Context
+
+    pipe = save((build_sd3 if family == "sd3" else build_flux)(), base / "models" / "checkpoints" / family)
+    text, seed, cfg = "a glass bottle with a galaxy in it", 7, 5.0 if family == "sd3" else 1.0
+    prompt = {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": family}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
+        "5": {"class_type": "EmptySD3LatentImage", "inputs": {"width": size, "height": size, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {
+            "model": ["4", 0], "seed": seed, "steps": steps, "cfg": cfg, "sampler_name": "euler",
+            "scheduler": "normal" if family == "sd3" else "simple", "positive": ["6", 0], "negative": ["7", 0],
+            "latent_image": ["5", 0], "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": f"bench_{family}", "images": ["8", 0]}},
+    }
+    guidance = {"negative_prompt": "", "guidance_scale": cfg} if family == "sd3" else {"guidance_scale": 3.5}
+    if family == "flux":  # the stock Flux-dev graph: no negative prompt, the split sampler
+        del prompt["7"], prompt["3"]
+        prompt.update({
+            "10": {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}},
+            "11": {"class_type": "RandomNoise", "inputs": {"noise_seed": seed}},
+            "12": {"class_type": "BasicGuider", "inputs": {"model": ["4", 0], "conditioning": ["10", 0]}},
+            "13": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+            "14": {"class_type": "BasicScheduler", "inputs": {"model": ["4", 0], "scheduler": "simple",
+                                                              "steps": steps, "denoise": 1.0}},
+            "3": {"class_type": "SamplerCustomAdvanced", "inputs": {
+                "noise": ["11", 0], "guider": ["12", 0], "sampler": ["13", 0], "sigmas": ["14", 0],
+                "latent_image": ["5", 0]}}})
+    session = Engine(Config(models_dirs=(base / "models",), base_dir=base, device="cpu"))
+
+    def engine() -> torch.Tensor:
+        session.executor = Executor(session.registry, OutputCache(), session.services, Context)
+        result = session.run_prompt(prompt)
+        assert result.status == "success", result.error
+        return result.output("8")
+
+    def pipeline() -> torch.Tensor:
+        images = pipe(text, height=size, width=size, num_inference_steps=steps,
+                      generator=torch.Generator().manual_seed(seed), output_type="np", **guidance).images
+        return torch.from_numpy(images)
+
+    return engine, pipeline, prompt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", type=Path, default=None, help="a models folder holding checkpoints/shapes-sd")
-    parser.add_argument("--family", choices=["sd", "sdxl", "both"], default="both")
+    parser.add_argument("--family", choices=["sd", "sdxl", "both", "sd3", "flux", "dit", "all"], default="all",
+                        help="both: sd and sdxl; dit: sd3 and flux; all: every one")
     parser.add_argument("--xl-size", type=int, default=256, help="SDXL image side in pixels")
     parser.add_argument("--xl-steps", type=int, default=10)
+    parser.add_argument("--dit-size", type=int, default=256, help="SD3 / Flux image side in pixels")
+    parser.add_argument("--dit-steps", type=int, default=10)
     # One thread: on a shared 2-core machine, OpenMP workers spin-waiting on busy cores made each UNet call
     # ~40x slower and the timings noise. Both sides run with the same setting.
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    if args.family in ("sd", "both"):
+    if args.family in ("sd", "both", "all"):
         models, ckpt = _models_root(args.models)
         with tempfile.TemporaryDirectory() as base:
             engine, prompt = _engine_runner(models, ckpt, Path(base))
             _compare(ckpt, engine, _pipeline_runner(models, ckpt, prompt), prompt, args)
-    if args.family in ("sdxl", "both"):
+    if args.family in ("sdxl", "both", "all"):
         with tempfile.TemporaryDirectory() as base:
             engine, pipeline, prompt = _sdxl_runners(Path(base), args.xl_size, args.xl_steps)
             _compare(f"tiny random SDXL base, {args.xl_size}x{args.xl_size}", engine, pipeline, prompt, args)
+    for family in ("sd3", "flux"):
+        if args.family in (family, "dit", "all"):
+            with tempfile.TemporaryDirectory() as base:
+                engine, pipeline, prompt = _dit_runners(Path(base), family, args.dit_size, args.dit_steps)
+                _compare(f"tiny random {family}, {args.dit_size}x{args.dit_size}", engine, pipeline, prompt, args)
 
 
 def _compare(ckpt: str, engine, pipeline, prompt: dict, args: argparse.Namespace) -> None:
@@ -167,7 +234,8 @@ def _compare(ckpt: str, engine, pipeline, prompt: dict, args: argparse.Namespace
     # CPU time of this process (one thread) is far less disturbed than wall time by other jobs sharing
     # the machine; both are reported.
     engine_cpu, diffusers_cpu = statistics.median(cpu["engine"]), statistics.median(cpu["diffusers"])
-    report = {"model": ckpt, "steps": prompt["3"]["inputs"]["steps"], "repeats": args.repeats,
+    steps = next(node["inputs"]["steps"] for node in prompt.values() if "steps" in node["inputs"])
+    report = {"model": ckpt, "steps": steps, "repeats": args.repeats,
               "engine_s": round(engine_s, 4), "diffusers_s": round(diffusers_s, 4),
               "ratio": round(engine_s / diffusers_s, 3), "engine_cpu_s": round(engine_cpu, 4),
               "diffusers_cpu_s": round(diffusers_cpu, 4), "cpu_ratio": round(engine_cpu / diffusers_cpu, 3),

@@ -9,6 +9,7 @@ Data conventions (as ComfyUI's, DESIGN.md section 4):
                   "tokenizer": name}
   IMAGE_TOKENS   {"indices": int64 [B, h, w], "codebook": name}
   MODEL, CLIP, VAE, CONTROL_NET, AR_MODEL   light handles; the weights live in the model manager
+  NOISE, GUIDER, SAMPLER, SIGMAS            the sampler's parts (nodes/diffusion/sampling.py)
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ TEXT_TOKENS = "TEXT_TOKENS"
 IMAGE_TOKENS = "IMAGE_TOKENS"
 AR_MODEL = "AR_MODEL"
 VQ_MODEL = "VQ_MODEL"
+# ComfyUI's sampler parts (SamplerCustomAdvanced): nodes/diffusion/sampling.py's light descriptions.
+NOISE = "NOISE"
+GUIDER = "GUIDER"
+SAMPLER = "SAMPLER"
+SIGMAS = "SIGMAS"
 
 
 def _describe(value: Any) -> str:

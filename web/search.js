@@ -6,7 +6,12 @@ import { typesMatch } from './defs.js';
 export function fuzzy(needle, hay) {
   const h = hay.toLowerCase();
   const direct = h.indexOf(needle);
-  if (direct >= 0) return 100 - direct + (direct === 0 ? 50 : 0) + (h.length === needle.length ? 100 : 0);
+  if (direct >= 0) {
+    // A whole word of the name ("text" in "CLIP Text Encode") beats the same letters inside a run-together
+    // class name ("CLIPTextEncodeSD3"), so a spaced display name wins over a longer name it prefixes.
+    const word = direct === 0 || !/[a-z0-9]/.test(h[direct - 1]);
+    return 100 - direct + (direct === 0 ? 50 : 0) + (word ? 30 : 0) + (h.length === needle.length ? 100 : 0);
+  }
   let score = 0;
   let at = 0;
   let run = 0;

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import context as node_context
+from .awaiting import resolve
 from .cache import OutputCache
 from .context import InterruptFlag, NodeContext, within
 from .errors import CycleError, Interrupted
@@ -88,12 +89,13 @@ class Executor:
     def run(self, prompt: dict[str, dict[str, Any]], outputs: list[str], *, prompt_id: str | None = None,
             sink: Sink = discard, extra_data: Mapping[str, Any] | None = None,
             progress_state: bool = False) -> RunResult:
-        """Run in a fresh event loop (one per prompt, as ComfyUI's worker does); `progress_state` adds
-        ComfyUI's per-node state messages (for websocket clients)."""
+        """Run in a fresh event loop (one per prompt, as ComfyUI's worker does); called where a loop already
+        runs (a notebook, an async application) the prompt runs on a helper thread's loop and this call waits.
+        `progress_state` adds ComfyUI's per-node state messages (for websocket clients)."""
         run = _Run(self, prompt, outputs, prompt_id or uuid.uuid4().hex, sink, extra_data or {})
         run.states = NodeStates(run.prompt_id, run.graph, run.emit) if progress_state else None
         with gc_paused():
-            return asyncio.run(run.execute())
+            return resolve(run.execute())
 
 
 class _Run(Expansions):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from . import hub
+from . import hub, offload
 from .devices import pick_device, pick_dtype, set_threads
 from .model_paths import folder_map, model_names, read_extra_paths
 
@@ -164,17 +164,52 @@ class ModelManager:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-                if entry.device != str(self.device) and _modules(entry.value):
+                if entry.device not in (str(self.device), offload.OFFLOADED) and _modules(entry.value):
                     _move(entry.value, self.device)  # it was offloaded to make room
                     entry.device = _device_of(entry.value)
                     self._enforce_budget(keep=key)
                 return entry.value
-            value = loader(self.device, self.dtype)
+            value = loader(offload.load_device(self._budget_bytes(), self.device), self.dtype)
             self.load_count += 1
-            self._entries[key] = _Entry(key, kind or key.split("/")[0], name or key, value, _size(value),
-                                        _device_of(value))
-            self._enforce_budget(keep=key)
+            entry = _Entry(key, kind or key.split("/")[0], name or key, value, _size(value), _device_of(value))
+            self._entries[key] = entry
+            self._place(entry)
             return value
+
+    def _place(self, entry: _Entry) -> None:
+        """A model just loaded goes to the device, whole (making room by the budget), or behind sequential
+        offload hooks when it is larger than the whole budget (offload.placement)."""
+        if entry.device != str(self.device) and _modules(entry.value):
+            if offload.placement(entry.bytes, self._budget_bytes(), self.device.type != "cpu") == offload.SEQUENTIAL:
+                self.offload_sequentially(entry.key)
+                return
+            _move(entry.value, self.device)
+            entry.device = _device_of(entry.value)
+        self._enforce_budget(keep=entry.key)
+
+    def offload_sequentially(self, key: str) -> None:
+        """Keep a loaded model's weights in CPU memory behind accelerate's hooks, which bring each submodule's
+        weights to the device only for its forward pass (offload.sequential); it no longer counts against the
+        budget."""
+        with self._lock:
+            entry = self._entries[key]
+            offload.sequential(_modules(entry.value), self.device)
+            entry.device = offload.OFFLOADED
+        self._release_memory()
+
+    def release(self, key: str) -> bool:
+        """A model the run is done with for now (text encoders once the conditioning exists): under a budget on
+        an accelerator it moves to CPU memory, leaving the room to the denoiser, and comes back when next used.
+        Returns whether it moved."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or not offload.releasable(self._budget_bytes(), self.device.type != "cpu",
+                                                       entry.device == str(self.device)):
+                return False
+            _move(entry.value, "cpu")
+            entry.device = "cpu"
+        self._release_memory()
+        return True
 
     def loaded(self) -> list[dict[str, Any]]:
         """What is loaded, least recently used first."""

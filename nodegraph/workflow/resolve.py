@@ -183,6 +183,10 @@ class Resolver:
         assert instance is not None and parent is not None
         name = graph.inputs[slot].name if slot < len(graph.inputs) else None
         index = next((i for i, item in enumerate(instance.inputs) if item.name == name), None)
+        if index is None and name is not None:
+            # Newer editors list on an instance only the subgraph inputs it shows as sockets; one it does not
+            # list is unconnected there, and the inner node keeps its own widget value (as ComfyUI's frontend).
+            return None
         if index is None and slot < len(instance.inputs):
             index = slot
         if index is None:

@@ -94,17 +94,22 @@ class CLIPLoader(Node):
 
 
 class DualCLIPLoader(Node):
-    """Load SDXL's two text encoders from models/text_encoders (clip_l and clip_g, in either order)."""
+    """Load two text encoders from models/text_encoders, in either order: SDXL's clip_l and clip_g, SD3's (type
+    sd3, without T5) or Flux's clip_l and t5xxl (type flux)."""
 
     category = "advanced/loaders"
     display_name = "DualCLIPLoader"
     inputs = {"clip_name1": In.choice(model_choices("text_encoders")),
               "clip_name2": In.choice(model_choices("text_encoders")),
-              "type": In.choice(["sdxl"], default="sdxl"),
+              "type": In.choice(["sdxl", "sd3", "flux"], default="sdxl"),
               "device": In.choice(["default", "cpu"], default="default", optional=True)}
     outputs = {"CLIP": Out(CLIP)}
 
     def run(self, ctx: Context, clip_name1: str, clip_name2: str, type: str, device: str = "default") -> tuple[Any]:
+        if type != "sdxl":  # sd3: clip_l + clip_g; flux: clip_l + t5xxl
+            from .dit_parts import dit_clip
+
+            return (dit_clip(ctx, {"clip_name1": clip_name1, "clip_name2": clip_name2}, type),)
         widths = {}
         for input_name, name in (("clip_name1", clip_name1), ("clip_name2", clip_name2)):
             found = find(ctx, "text_encoders", name, input_name)[1]
@@ -130,7 +135,8 @@ def _width(found: Path) -> int:
 
 
 class UNETLoader(Node):
-    """Load a diffusion model (UNet) alone from models/diffusion_models: a single .safetensors file or a folder."""
+    """Load a diffusion model alone from models/diffusion_models: an SD UNet (a single .safetensors file or a
+    folder), or an SD3 / Flux transformer in diffusers' layout (a folder)."""
 
     category = "advanced/loaders"
     display_name = "Load Diffusion Model"
@@ -141,7 +147,13 @@ class UNETLoader(Node):
     def run(self, ctx: Context, unet_name: str, weight_dtype: str) -> tuple[Any]:
         from . import parts, standard
 
+        from .dit_parts import transformer_model
+
         manager, found = find(ctx, "diffusion_models", unet_name, "unet_name")
+        transformer = transformer_model(manager, found, unet_name)  # an SD3 or Flux transformer folder
+        if transformer is not None:
+            load_now("unet_name", (transformer,), (Exception,))
+            return (transformer,)
         try:
             if found.is_dir():
                 family, loader = "sd1", diffusers_loader(diffusers_class("UNet2DConditionModel"), found)

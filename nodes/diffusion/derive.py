@@ -133,7 +133,10 @@ def vae(keys: set[str], shape: Shapes, family: str) -> dict[str, Any]:
                   down_block_types=["DownEncoderBlock2D"] * levels, up_block_types=["UpDecoderBlock2D"] * levels,
                   in_channels=shape(f"{prefix}encoder.conv_in.weight")[1],
                   out_channels=shape(f"{prefix}decoder.conv_out.weight")[0],
-                  latent_channels=shape(f"{prefix}decoder.conv_in.weight")[1])
+                  latent_channels=shape(f"{prefix}decoder.conv_in.weight")[1],
+                  # SD3's and Flux's VAEs (16 channels) have no quant convolutions around the latent.
+                  use_quant_conv=f"{prefix}quant_conv.weight" in keys,
+                  use_post_quant_conv=f"{prefix}post_quant_conv.weight" in keys)
     return config
 
 

@@ -82,8 +82,9 @@ def transformers_loader(cls: type, path: Path) -> Callable[[torch.device, torch.
 
 @dataclass(eq=False, repr=False)
 class ModelHandle(Handle):
-    """MODEL: the denoising UNet, the noise schedule it was trained with, its latent geometry and scale, and the
-    LoRAs LoraLoader put on it (applied only while the model is in use, see `use`)."""
+    """MODEL: the denoising network (a UNet, SD3's MMDiT or Flux's transformer: `family` "sd", "sd3" or "flux", which
+    picks its architecture in family.py), the noise schedule it was trained with (ModelSampling* nodes change
+    it), its latent geometry and scale, and the LoRAs LoraLoader put on it (applied only while in use)."""
 
     scheduler_config: dict[str, Any] = field(default_factory=dict)
     # Pixels per latent cell of the VAE it was trained with (8 unless the checkpoint says otherwise).
@@ -91,9 +92,17 @@ class ModelHandle(Handle):
     # The (scaling, shift) its latents are in: its own VAE's, or its family's for a UNet loaded alone.
     latent_scale: tuple[float, float] = (0.18215, 0.0)
     loras: tuple[Any, ...] = ()
+    family: str = "sd"
+    # A flow model's fixed schedule shift (ModelSamplingFlux); None: diffusers' rule from the image's size.
+    flow_mu: float | None = None
 
     def __repr__(self) -> str:
         return f"<ModelHandle {self.name}" + "".join(f" +{ref.name}" for ref in self.loras) + ">"
+
+    @property
+    def lora_component(self) -> str:
+        """The prefix of this model's keys in a diffusers LoRA file: the UNet's, or the DiT families' transformer."""
+        return "unet" if self.family == "sd" else "transformer"
 
     @contextmanager
     def use(self) -> Iterator[Any]:
@@ -103,7 +112,7 @@ class ModelHandle(Handle):
             return
         from . import lora
 
-        with lora.applied(self, lora.UNET, self.loras) as module:
+        with lora.applied(self, self.lora_component, self.loras) as module:
             yield module
 
 

@@ -49,10 +49,12 @@ class EmptyLatentImage(Node):
     }
     outputs = {"LATENT": Out(LATENT)}
 
+    channels = DEFAULT_CHANNELS
+
     def run(self, ctx: Context, width: int, height: int, batch_size: int) -> tuple[dict[str, Any]]:
         import torch
 
-        samples = torch.zeros(batch_size, DEFAULT_CHANNELS, height // DEFAULT_FACTOR, width // DEFAULT_FACTOR)
+        samples = torch.zeros(batch_size, self.channels, height // DEFAULT_FACTOR, width // DEFAULT_FACTOR)
         return ({"samples": samples, "empty": (height, width)},)
 
 

@@ -59,6 +59,15 @@ def pipeline_handles(manager: Any, folder: Path, name: str, input_name: str) -> 
     broken folder is reported by the loader node, not by the sampler)."""
     if folder.is_file():
         return single_file_handles(manager, folder, name, input_name)
+    from .dit_load import dit_handles, transformer_family
+
+    family = transformer_family(folder)
+    if family is not None:
+        return dit_handles(manager, folder, name, input_name, family)
+    if (folder / "transformer").is_dir():
+        raise NodeError(input_name, f"{name!r} has a transformer of class "
+                                    f"{component_class(folder, 'transformer', 'unknown')!r}; the transformers that "
+                                    "load are SD3's (SD3Transformer2DModel) and Flux's (FluxTransformer2DModel)")
     towers = [tower for tower in _TOWERS if (folder / tower[0]).is_dir() and (folder / tower[1]).is_dir()]
     missing = [part for part in _PIPELINE_PARTS if not (folder / part).is_dir()] + (
         [] if towers else ["tokenizer and text_encoder"])
@@ -100,10 +109,13 @@ def single_file_handles(manager: Any, path: Path, name: str, input_name: str) ->
     """MODEL, CLIP and VAE handles for a single-file (LDM layout) checkpoint of SD 1.x, 2.x, SDXL or its refiner."""
 
     from . import single_file
+    from .dit_files import sd3_checkpoint, sd3_prefix
 
     if path.suffix not in (".safetensors", ".sft"):
         raise NodeError(input_name, f"{name!r}: only .safetensors checkpoints load (.ckpt and .pt files are "
                                     "pickles, which can run code when loaded)")
+    if sd3_prefix(path) is not None:
+        return sd3_checkpoint(manager, path, name, input_name)
     try:
         files = single_file.config_files(path)  # derived once for every component
         index, scheduler_config, vae_config, unet_config = single_file.read_configs(

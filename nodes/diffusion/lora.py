@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-UNET, TEXT, TEXT_2 = "unet", "text_encoder", "text_encoder_2"
-COMPONENTS = (UNET, TEXT, TEXT_2)
-LAYOUTS = ("kohya (lora_unet_ / lora_te_ names with lora_down / lora_up), diffusers (unet. / text_encoder. "
-           "names with lora.down / lora.up) or PEFT (lora_A / lora_B)")
+UNET, TRANSFORMER, TEXT, TEXT_2 = "unet", "transformer", "text_encoder", "text_encoder_2"
+COMPONENTS = (UNET, TRANSFORMER, TEXT, TEXT_2)
+# The components whose adapters diffusers' PeftAdapterMixin loads (the denoisers); text encoders go through peft.
+DENOISERS = (UNET, TRANSFORMER)
+LAYOUTS = ("kohya (lora_unet_ / lora_te_ names with lora_down / lora_up), diffusers (unet. / transformer. / "
+           "text_encoder. names with lora.down / lora.up or lora_A / lora_B) or PEFT (lora_A / lora_B)")
 _PEFT_PREFIX = "base_model.model."
 
 
@@ -24,13 +26,15 @@ class LoraError(ValueError):
 
 @dataclass(frozen=True)
 class LoraRef:
-    """One LoraLoader's LoRA on a MODEL or CLIP handle: the file, its strength, and for an SDXL model its UNet
-    config (kohya's SDXL names are mapped with it, as StableDiffusionXLPipeline.load_lora_weights does)."""
+    """One LoraLoader's LoRA on a MODEL or CLIP handle: the file, its strength, the model's family ("sd", "sd3",
+    "flux": whose pipeline's converter reads the file) and for an SDXL model its UNet config (kohya's SDXL names
+    are mapped with it, as StableDiffusionXLPipeline.load_lora_weights does)."""
 
     path: Path
     name: str
     strength: float
     xl_unet_config: dict[str, Any] | None = field(default=None, compare=False)
+    family: str = "sd"
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,30 @@ def lora_file(path: Path) -> Path:
     raise LoraError(f"{path.name} holds {len(files)} .safetensors files; name one of them")
 
 
-def _convert(path: Path, xl_unet_config: dict[str, Any] | None) -> LoraWeights:
+def _state_dict(path: Path, ref: LoraRef) -> tuple[dict[str, Any], dict[str, float] | None, Any]:
+    """(state, alphas, metadata) as the family's pipeline reads the file (its mixin converts kohya / ComfyUI /
+    XLabs names to diffusers'); the mixins differ in what they return."""
+    from diffusers.loaders import lora_pipeline as mixins
+
+    options = {"weight_name": path.name, "use_safetensors": True, "local_files_only": True,
+               "return_lora_metadata": True}
+    if ref.family == "sd3":
+        state, metadata = mixins.SD3LoraLoaderMixin.lora_state_dict(str(path.parent), **options)
+        return state, None, metadata
+    if ref.family == "flux":
+        return mixins.FluxLoraLoaderMixin.lora_state_dict(str(path.parent), return_alphas=True, **options)
+    mixin = mixins.StableDiffusionXLLoraLoaderMixin if ref.xl_unet_config is not None else \
+        mixins.StableDiffusionLoraLoaderMixin
+    return mixin.lora_state_dict(str(path.parent), unet_config=ref.xl_unet_config, **options)
+
+
+def _convert(path: Path, ref: LoraRef) -> LoraWeights:
     import json
 
-    from diffusers.loaders.lora_pipeline import StableDiffusionLoraLoaderMixin, StableDiffusionXLLoraLoaderMixin
-
-    mixin = StableDiffusionXLLoraLoaderMixin if xl_unet_config is not None else StableDiffusionLoraLoaderMixin
     if path.suffix != ".safetensors":
         raise LoraError(f"{path.name}: only .safetensors LoRAs load (.pt, .ckpt and .bin files are pickles)")
     try:
-        state, alphas, metadata = mixin.lora_state_dict(str(path.parent), weight_name=path.name, use_safetensors=True,
-                                                        local_files_only=True, unet_config=xl_unet_config,
-                                                        return_lora_metadata=True)
+        state, alphas, metadata = _state_dict(path, ref)
     except (KeyError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         raise LoraError(f"{path.name}: its keys are in no LoRA layout diffusers reads ({type(exc).__name__}: "
                         f"{exc}); expected {LAYOUTS}") from None
@@ -86,11 +102,12 @@ def _convert(path: Path, xl_unet_config: dict[str, Any] | None) -> LoraWeights:
     return LoraWeights(state, alphas, metadata)
 
 
-def read(manager: Any, path: Path, xl_unet_config: dict[str, Any] | None) -> LoraWeights:
+def read(manager: Any, ref: LoraRef) -> LoraWeights:
     """A LoRA file in diffusers' layout, converted once per file version and model family (memoised)."""
-    stat = path.stat()
-    key = f"lora:{path}:{stat.st_mtime_ns}:{stat.st_size}:{'sd' if xl_unet_config is None else 'xl'}"
-    return manager.load(key, lambda device, dtype: _convert(path, xl_unet_config), kind="loras", name=path.name)
+    stat = ref.path.stat()
+    family = "xl" if ref.xl_unet_config is not None else ref.family
+    key = f"lora:{ref.path}:{stat.st_mtime_ns}:{stat.st_size}:{family}"
+    return manager.load(key, lambda device, dtype: _convert(ref.path, ref), kind="loras", name=ref.path.name)
 
 
 def _as_peft(component: str, part: dict[str, Any], module: Any) -> dict[str, Any]:
@@ -102,7 +119,7 @@ def _as_peft(component: str, part: dict[str, Any], module: Any) -> dict[str, Any
     )
 
     try:
-        if component == UNET:
+        if component in DENOISERS:
             return part if any("lora_A" in k for k in part) else convert_unet_state_dict_to_peft(part)
         converted = convert_state_dict_to_peft(convert_state_dict_to_diffusers(part))
     except (ValueError, KeyError) as exc:
@@ -196,7 +213,7 @@ def applied(handle: Any, component: str, loras: tuple[LoraRef, ...]) -> Iterator
         strengths: list[float] = []
         try:
             for index, ref in enumerate(loras):
-                weights = place(read(handle.manager, ref.path, ref.xl_unet_config), {component: module})
+                weights = place(read(handle.manager, ref), {component: module})
                 if component not in weights.components() or ref.strength == 0:
                     continue
                 names.append(f"nodegraph_{index}")  # before loading: a load that fails half-way is removed too
@@ -213,8 +230,8 @@ def applied(handle: Any, component: str, loras: tuple[LoraRef, ...]) -> Iterator
 def _load(module: Any, component: str, weights: LoraWeights, name: str) -> None:
     from diffusers.loaders.lora_base import _load_lora_into_text_encoder
 
-    if component == UNET:
-        module.load_lora_adapter(weights.state, prefix=UNET, network_alphas=weights.alphas, adapter_name=name,
+    if component in DENOISERS:
+        module.load_lora_adapter(weights.state, prefix=component, network_alphas=weights.alphas, adapter_name=name,
                                  metadata=weights.metadata)
     else:
         _load_lora_into_text_encoder(weights.state, weights.alphas, module, prefix=component, adapter_name=name,
@@ -224,7 +241,7 @@ def _load(module: Any, component: str, weights: LoraWeights, name: str) -> None:
 def _activate(module: Any, component: str, names: list[str], strengths: list[float]) -> None:
     from diffusers.loaders.lora_base import set_adapters_for_text_encoder
 
-    if component == UNET:
+    if component in DENOISERS:
         module.set_adapters(names, weights=strengths)
     else:
         set_adapters_for_text_encoder(names, module, strengths)
@@ -233,7 +250,7 @@ def _activate(module: Any, component: str, names: list[str], strengths: list[flo
 def _remove(module: Any, component: str) -> None:
     from diffusers.loaders.lora_base import _remove_text_encoder_monkey_patch
 
-    if component == UNET:
+    if component in DENOISERS:
         module.unload_lora()
     else:
         _remove_text_encoder_monkey_patch(module)

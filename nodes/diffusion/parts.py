@@ -135,12 +135,16 @@ def controlnet(path: Path) -> tuple[dict[str, Any], Callable[[torch.device, torc
     return config, _folder_loader("controlnet", config, build)
 
 
-def clip(path: Path, role: str) -> tuple[str, Callable[[torch.device, torch.dtype], Any], str]:
+def clip(path: Path, role: str, projection: bool | None = None, prefixes: tuple[str, ...] = _CLIP_PREFIXES
+         ) -> tuple[str, Callable[[torch.device, torch.dtype], Any], str]:
     """A CLIP text encoder file in transformers' layout (ComfyUI's clip_l / clip_g files): (the family whose
     tokenizer it uses, its loader, its class). Widths name the model: 768 CLIP-L (quick_gelu), 1024 OpenCLIP-H
-    (SD 2.x), anything else in the second role OpenCLIP-bigG (gelu, with its projection)."""
+    (SD 2.x), anything else in the second role OpenCLIP-bigG (gelu, with its projection). `projection` (default:
+    the second role only) loads it with its text projection, as SD3 uses both of its CLIPs; without, a projection
+    in the file is left out (Flux's CLIP-L pools without it). `prefixes`: where in the file to look for it (an
+    SD3 checkpoint keeps its CLIPs under text_encoders.clip_l.transformer. and text_encoders.clip_g....)."""
     weights = open_file(path)
-    prefix = next((p for p in _CLIP_PREFIXES if p + _CLIP_KEY in weights), None)
+    prefix = next((p for p in prefixes if p + _CLIP_KEY in weights), None)
     if prefix is None:
         raise derive.DeriveError("its keys are not a CLIP text encoder's in transformers' layout "
                                  "(text_model.embeddings..., text_model.encoder.layers.N...)")
@@ -151,7 +155,8 @@ def clip(path: Path, role: str) -> tuple[str, Callable[[torch.device, torch.dtyp
     projection = weights.shape(prefix + "text_projection.weight")
     if projection is not None:
         config["projection_dim"] = projection[0]
-    class_name = "CLIPTextModelWithProjection" if role == "text_encoder_2" else "CLIPTextModel"
+    with_projection = projection if projection is not None else role == "text_encoder_2"
+    class_name = "CLIPTextModelWithProjection" if with_projection else "CLIPTextModel"
 
     def load(device: torch.device, dtype: torch.dtype) -> Any:
         from transformers import CLIPTextConfig
@@ -161,7 +166,8 @@ def clip(path: Path, role: str) -> tuple[str, Callable[[torch.device, torch.dtyp
         flat = not hasattr(module, "text_model")  # transformers 5.6+ flattened CLIPTextModel
         state = {}
         for key in weights:
-            if key.startswith(prefix) and "position_ids" not in key:
+            if key.startswith(prefix) and "position_ids" not in key and (with_projection or "text_projection"
+                                                                           not in key):
                 name = key[len(prefix):]
                 state[name.removeprefix("text_model.") if flat and name.startswith("text_model.") else name] = \
                     weights[key]

@@ -58,7 +58,13 @@ SCHEDULES: dict[str, tuple[str, Any]] = {
     "simple": ("timestep_spacing", "trailing"),
     "ddim_uniform": ("timestep_spacing", "leading"),
     "beta": ("use_beta_sigmas", True),
+    # Flow-matching models only: ComfyUI's sgm_uniform (timesteps evenly spaced, the last one dropped).
+    "sgm_uniform": ("timestep_spacing", "sgm_uniform"),
 }
+FLOW_ONLY = frozenset({"sgm_uniform"})
+# Flow-matching models (SD3, Flux) sample with diffusers' flow-matching Euler, the one their pipelines use.
+FLOW_SAMPLERS = {"euler": "FlowMatchEulerDiscreteScheduler"}
+FLOW_SCHEDULES = ("normal", "simple", "sgm_uniform", "karras", "exponential", "beta")
 
 SAMPLERS: dict[str, SamplerEntry] = {name: entry for name, entry in _TABLE.items() if entry.available()}
 SAMPLER_NAMES = list(SAMPLERS)
@@ -74,6 +80,8 @@ def scheduler_class(sampler_name: str) -> type:
 
 
 def supports(sampler_name: str, schedule: str) -> bool:
+    if schedule in FLOW_ONLY:
+        return True  # checked against the model when it samples (flow_problem / sd_problem)
     option = SCHEDULES[schedule][0]
     return option in _init_parameters(SAMPLERS[sampler_name].scheduler_class)
 
@@ -111,18 +119,36 @@ def compatibility_problem(sampler_name: str, schedule: str) -> str | None:
     if schedule not in SCHEDULES:
         return f"scheduler {schedule!r} is not available; choose one of {', '.join(SCHEDULER_NAMES)}"
     if not supports(sampler_name, schedule):
-        usable = [s for s in SCHEDULER_NAMES if supports(sampler_name, s)]
+        usable = [s for s in SCHEDULER_NAMES if s not in FLOW_ONLY and supports(sampler_name, s)]
         return (f"scheduler {schedule!r} cannot be used with sampler {sampler_name!r} "
                 f"(diffusers' {SAMPLERS[sampler_name].scheduler_class} has no such schedule); "
                 f"use one of {', '.join(usable)}")
     return None
 
 
-def build_scheduler(sampler_name: str, schedule: str, model_config: dict[str, Any]) -> Any:
+def model_problem(sampler_name: str, schedule: str, flow: bool) -> str | None:
+    """A message when the pair cannot sample this kind of model (flow matching or not)."""
+    if flow:
+        if sampler_name not in FLOW_SAMPLERS:
+            return (f"sampler {sampler_name!r} cannot sample a flow-matching model (SD3, Flux) here; use "
+                    f"{', '.join(FLOW_SAMPLERS)}")
+        if schedule not in FLOW_SCHEDULES:
+            return (f"scheduler {schedule!r} does not apply to a flow-matching model (SD3, Flux); use one of "
+                    f"{', '.join(FLOW_SCHEDULES)}")
+        return None
+    if schedule in FLOW_ONLY:
+        usable = [s for s in SCHEDULER_NAMES if s not in FLOW_ONLY and supports(sampler_name, s)]
+        return f"scheduler {schedule!r} is for flow-matching models (SD3, Flux); use one of {', '.join(usable)}"
+    return None
+
+
+def build_scheduler(sampler_name: str, schedule: str, model_config: dict[str, Any], flow: bool = False) -> Any:
     """A fresh scheduler for one sampling run, built on the model's own training-noise config."""
-    problem = compatibility_problem(sampler_name, schedule)
+    problem = compatibility_problem(sampler_name, schedule) or model_problem(sampler_name, schedule, flow)
     if problem:
         raise UnsupportedSchedule(problem)
+    if flow:
+        return copy.deepcopy(_flow_prototype(schedule, json.dumps(model_config, sort_keys=True)))
     # Schedulers keep per-run state, so each run gets a copy of a prototype (from_config costs milliseconds).
     return copy.deepcopy(_prototype(sampler_name, schedule, json.dumps(model_config, sort_keys=True)))
 
@@ -139,3 +165,48 @@ def _prototype(sampler_name: str, schedule: str, config_json: str) -> Any:
         overrides.setdefault("timestep_spacing", model_config.get("timestep_spacing", "leading"))
     config = {k: v for k, v in model_config.items() if not k.startswith("_")}
     return scheduler_class(sampler_name).from_config(config, **overrides)
+
+
+@lru_cache(maxsize=64)
+def _flow_prototype(schedule: str, config_json: str) -> Any:
+    option, value = SCHEDULES[schedule]
+    overrides = {option: value} if option != "timestep_spacing" else {}
+    config = {k: v for k, v in json.loads(config_json).items() if not k.startswith("_")}
+    return scheduler_class_named(FLOW_SAMPLERS["euler"]).from_config(config, **overrides)
+
+
+def flow_shift(config: Any, sequence_length: int) -> float:
+    """diffusers' resolution-dependent shift (mu) for a flow model whose schedule shifts dynamically: linear in
+    the image's token count between (base_image_seq_len, base_shift) and (max_image_seq_len, max_shift)."""
+    low, high = config.get("base_image_seq_len", 256), config.get("max_image_seq_len", 4096)
+    base, top = config.get("base_shift", 0.5), config.get("max_shift", 1.15)
+    slope = (top - base) / (high - low)
+    return sequence_length * slope + base - slope * low
+
+
+def set_timesteps(scheduler: Any, schedule: str, steps: int, device: Any, sequence_length: int,
+                  mu: float | None = None) -> None:
+    """Set a scheduler's timesteps for `steps` steps as the pipelines do: SD schedulers by their own spacing;
+    flow schedulers by the named spacing (normal: the scheduler's own, StableDiffusion3Pipeline's; simple: sigmas
+    1 .. 1/steps, FluxPipeline's; sgm_uniform: steps + 1 evenly spaced timesteps, the last dropped), shifted by
+    the model's shift, or by mu (given, or from the image's token count) for a dynamically shifting model."""
+    if not is_flow_scheduler(scheduler):
+        scheduler.set_timesteps(steps, device=device)
+        return
+    import numpy as np
+
+    extra: dict[str, Any] = {}
+    if scheduler.config.get("use_dynamic_shifting"):
+        extra["mu"] = mu if mu is not None else flow_shift(scheduler.config, sequence_length)
+    if schedule == "simple":
+        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / steps, steps), device=device, **extra)
+    elif schedule == "sgm_uniform":
+        train = scheduler.config.num_train_timesteps
+        times = np.linspace(scheduler.sigma_max * train, scheduler.sigma_min * train, steps + 1)[:-1]
+        scheduler.set_timesteps(sigmas=times / train, device=device, **extra)
+    else:
+        scheduler.set_timesteps(steps, device=device, **extra)
+
+
+def is_flow_scheduler(scheduler: Any) -> bool:
+    return type(scheduler).__name__ in FLOW_SAMPLERS.values()

@@ -1,6 +1,7 @@
 """The CLIP handle: one or two (tokenizer, text encoder) towers turning text into TEXT_TOKENS and tokens into
 CONDITIONING exactly as diffusers' pipelines encode prompts: StableDiffusionPipeline's last layer (SD 1.x/2.x),
-StableDiffusionXLPipeline's penultimate layers of both encoders side by side, with the pooled projection."""
+StableDiffusionXLPipeline's penultimate layers of both encoders side by side, with the pooled projection; SD3's
+and Flux's (CLIP and T5) in dit_encode.py."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class Tower:
     tokenizer: Handle
     encoder: Handle
     role: str = FIRST
+    t5: bool = False  # a T5 encoder (SD3's third, Flux's second): its last hidden state, no pooling
+    max_length: int | None = None  # tokens a prompt is padded to; None: the tokenizer's model_max_length
 
 
 @dataclass(eq=False, repr=False)
@@ -70,7 +73,7 @@ class ClipHandle:
 
     def layers(self) -> int:
         """Layers of the shallowest tower (the deepest layer CLIPSetLastLayer can reach in every tower)."""
-        return min(int(tower.encoder.get().config.num_hidden_layers) for tower in self.towers)
+        return min(int(tower.encoder.get().config.num_hidden_layers) for tower in self.towers if not tower.t5)
 
     def tokenize(self, texts: list[str], by_role: dict[str, str] | None = None) -> dict[str, Any]:
         """TEXT_TOKENS, padded to each tokenizer's max length (what the encoders were trained on). `by_role`
@@ -89,7 +92,14 @@ class ClipHandle:
         import torch
 
         towers = tokens.get("towers") or [{"role": self.towers[0].role, **tokens}]
+        if self.style in ("sd3", "flux"):
+            from .dit_encode import encode
+
+            with torch.no_grad(), ExitStack() as stack:
+                stack.callback(self._release)  # registered first, so it runs after any LoRA is removed
+                return encode(self, [self._encoder(stack, tower) for tower in self.towers], towers)
         with torch.no_grad(), ExitStack() as stack:
+            stack.callback(self._release)
             states, pooled = [], None
             for tower, part in zip(self.towers, towers, strict=True):
                 module = self._encoder(stack, tower)
@@ -99,6 +109,12 @@ class ClipHandle:
             hidden = torch.cat(states, dim=-1) if len(states) > 1 else states[0]
         return [[hidden[i:i + 1].cpu(), {"pooled_output": None if pooled is None else pooled[i:i + 1].cpu()}]
                 for i in range(hidden.shape[0])]
+
+    def _release(self) -> None:
+        """The conditioning exists: under a memory budget on an accelerator the towers (T5 above all) leave it
+        for CPU memory until next used, so the denoiser has the room (ModelManager.release)."""
+        for tower in self.towers:
+            self.manager.release(tower.encoder.key)
 
     def _encoder(self, stack: ExitStack, tower: Tower) -> Any:
         if not self.loras:

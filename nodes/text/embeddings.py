@@ -76,7 +76,7 @@ def tokenize(manager: Any, tower: Any, texts: list[str]) -> dict[str, Any]:
 
     tok = tower.tokenizer.get()
     if not any(_PREFIX in text for text in texts):
-        batch = tok(texts, padding="max_length", max_length=tok.model_max_length, truncation=True,
+        batch = tok(texts, padding="max_length", max_length=tower.max_length or tok.model_max_length, truncation=True,
                     return_tensors="pt")
         shown = [tok.convert_ids_to_tokens(ids[mask.bool()].tolist())
                  for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]

@@ -236,3 +236,14 @@ def test_run_result_exposes_node_values(engine):
     result = engine.run(chain(4))
     assert result.output("3") == 4
     assert result.values["0"] == [[1]]
+
+
+def test_a_prompt_runs_from_inside_a_running_event_loop(engine):
+    """A notebook or an async application calls the Python API with its own loop running on the thread."""
+    import asyncio
+
+    async def caller() -> object:
+        return engine.run(chain(3))
+
+    result = asyncio.run(caller())
+    assert result.status == "success" and result.ui["out"] == {"value": [3]}

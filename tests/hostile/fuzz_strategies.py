@@ -81,7 +81,7 @@ def api_prompts(draw: st.DrawFn, registry: Registry) -> Any:
         earlier = st.sampled_from(list(prompt) or ["0"])
         value = mostly(st.one_of(earlier.map(lambda n: [n, 0]), earlier.map(lambda n: [n, 1]), SCALARS),
                        st.one_of(links(earlier), links(earlier), links(), VALUES), 4)
-        names_in = sorted(spec.inputs) if spec is not None else ["value"]
+        names_in = sorted(spec.inputs) if spec is not None and spec.inputs else ["value"]  # DisableNoise has none
         inputs = {name: draw(value) for name in draw(st.lists(mostly(st.sampled_from(names_in), st.text(max_size=5)),
                                                               max_size=4))}
         node: Any = {"class_type": class_type, "inputs": inputs}

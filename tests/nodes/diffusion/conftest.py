@@ -47,3 +47,27 @@ def sdxl(tmp_path_factory) -> tuple[Path, Any, Any]:
     root = tmp_path_factory.mktemp("sdxl_models")
     base, refiner = save_sdxl(root)
     return root, base, refiner
+
+
+@pytest.fixture(scope="session")
+def dit(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    """(models root with checkpoints/tiny-sd3, tiny-flux-dev and tiny-flux-schnell, their pipelines by name)."""
+    from dit_tiny import save_all
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("dit_models")
+    return root, save_all(root)
+
+
+@pytest.fixture()
+def dit_engine(registry, dit, tmp_path) -> Engine:
+    return make_engine(registry, dit[0], tmp_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def dit_separate(dit) -> dict[str, dict[str, str]]:
+    """tiny-sd3's and tiny-flux-dev's parts as separate files beside them (dit_tiny.save_separate)."""
+    from dit_tiny import save_separate
+
+    root, pipes = dit
+    return {name: save_separate(root, name, pipes[name]) for name in ("tiny-sd3", "tiny-flux-dev")}

@@ -51,3 +51,12 @@ class Engine:
 
 def make_engine(registry: Any, models_root: Path, base_dir: Path, **config: Any) -> Engine:
     return Engine(registry, Config(base_dir=base_dir, models_dirs=(models_root,), **config))
+
+
+def assert_failure(result: RunResult, node: str, input_name: str, *words: str) -> None:
+    """The run failed at `node` with a NodeError on `input_name` whose message has every one of `words`."""
+    assert result.status == "error"
+    error = result.error
+    assert (error.node_id, error.input_name, error.exception_type) == (node, input_name, "NodeError"), error
+    for word in words:
+        assert word in error.exception_message, error.exception_message

@@ -66,11 +66,19 @@ def save_parts(root: Path, pipe: Any, stem: str) -> dict[str, str]:
                                                                                                   names[folder]))
     (root / "text_encoders").mkdir(parents=True, exist_ok=True)
     for role, module in text_encoders(pipe).items():
-        state = {(k if k.startswith(("text_model.", "text_projection")) else "text_model." + k): v.contiguous()
-                 for k, v in module.state_dict().items() if "position_ids" not in k}
         names[role] = f"{stem}_{role}.safetensors"
-        save_file(state, str(root / "text_encoders" / names[role]))
+        save_clip(module, root / "text_encoders" / names[role])
     return names
+
+
+def clip_state(module: Any) -> dict[str, Any]:
+    """A CLIP text encoder's weights keyed in transformers' layout, as ComfyUI's clip_l / clip_g files are."""
+    return {(k if k.startswith(("text_model.", "text_projection")) else "text_model." + k): v.contiguous()
+            for k, v in module.state_dict().items() if "position_ids" not in k}
+
+
+def save_clip(module: Any, path: Path) -> None:
+    save_file(clip_state(module), str(path))
 
 
 def build_controlnet(pipe: Any, seed: int) -> Any:

@@ -8,14 +8,18 @@ import pytest
 import torch
 
 from nodegraph_nodes.diffusion import denoise
+from nodegraph_nodes.diffusion.family import Guidance
+from nodegraph_nodes.diffusion.unet import UNET
 from nodegraph_nodes.diffusion.schedulers import (
     SAMPLER_NAMES,
     SAMPLERS,
     SCHEDULER_NAMES,
+    FLOW_ONLY,
     SCHEDULES,
     UnsupportedSchedule,
     build_scheduler,
     compatibility_problem,
+    set_timesteps,
 )
 
 MODEL_CONFIG = {"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_schedule": "linear",
@@ -38,6 +42,7 @@ class _Unet(torch.nn.Module):
     """A fixed linear velocity field: enough to drive every scheduler through its steps."""
 
     dtype = torch.float32
+    config = None
 
     def forward(self, x, t, encoder_hidden_states=None, return_dict=False, **extra):
         return (0.1 * x + 0.01 * encoder_hidden_states.mean(),)
@@ -46,6 +51,11 @@ class _Unet(torch.nn.Module):
 @pytest.mark.parametrize("sampler,schedule", PAIRS)
 def test_every_pair_builds_honours_its_name_and_denoises(sampler, schedule):
     problem = compatibility_problem(sampler, schedule)
+    if schedule in FLOW_ONLY:  # offered for flow-matching models only, refused for the others when they sample
+        assert problem is None
+        with pytest.raises(UnsupportedSchedule, match="flow-matching"):
+            build_scheduler(sampler, schedule, MODEL_CONFIG)
+        return
     if problem:
         assert sampler in problem and schedule in problem
         with pytest.raises(UnsupportedSchedule):
@@ -58,11 +68,12 @@ def test_every_pair_builds_honours_its_name_and_denoises(sampler, schedule):
     for key, wanted in SAMPLERS[sampler].options.items():
         assert scheduler.config[key] == wanted
     assert scheduler.config.prediction_type == "v_prediction"  # the model's training config is kept
-    guide = denoise.Guidance([(torch.ones(1, 4, 8), [], None)], [(torch.zeros(1, 4, 8), [], None)], cfg=3.0)
+    guide = Guidance([(torch.ones(1, 4, 8), [], None)], [(torch.zeros(1, 4, 8), [], None)], cfg=3.0)
     latent, noise = torch.zeros(1, 4, 8, 8), torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     steps = []
-    out = denoise.run(_Unet(), scheduler, latent, noise, guide, denoise.Window(4, 0, 4),
-                      torch.Generator().manual_seed(0), on_step=lambda i, n, x: steps.append((i, n)))
+    set_timesteps(scheduler, schedule, 4, "cpu", 64)
+    out = denoise.run(UNET.predictor(_Unet(), guide, latent), scheduler, latent, noise, denoise.Window(4, 0, 4),
+                      torch.Generator().manual_seed(0), on_step=lambda i, n, x: steps.append((i, n))).samples
     assert out.shape == latent.shape and torch.isfinite(out).all()
     assert steps[-1][0] == steps[-1][1] == len(scheduler.timesteps) >= 4
     assert (out - noise).abs().mean() > 1e-3  # it moved away from the starting noise
