@@ -6,6 +6,10 @@ SaveImage, vs StableDiffusionXLPipeline with its own Euler scheduler), and tiny 
 (the tests' dit_tiny.py) vs StableDiffusion3Pipeline / FluxPipeline.
 
     python bench/diffusion.py [--repeats 5] [--models DIR] [--family sd|sdxl|both|sd3|flux|dit|all] [--xl-size 256]
+                              [--no-pipeline-png]
+
+Both sides write their image as a PNG file (the engine's graph ends in SaveImage; the pipeline's image is
+saved with PIL at the same compression), unless --no-pipeline-png.
 
 Uses models/checkpoints/shapes-sd when present, otherwise the same architectures with random weights (and says so).
 """
@@ -201,6 +205,8 @@ def main() -> None:
     # One thread: on a shared 2-core machine, OpenMP workers spin-waiting on busy cores made each UNet call
     # ~40x slower and the timings noise. Both sides run with the same setting.
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-pipeline-png", dest="pipeline_png", action="store_false",
+                        help="time the pipeline call alone, without writing its image as a PNG file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.family in ("sd", "both", "all"):
@@ -219,8 +225,27 @@ def main() -> None:
                 _compare(f"tiny random {family}, {args.dit_size}x{args.dit_size}", engine, pipeline, prompt, args)
 
 
+def _writing_png(pipeline, folder: Path):
+    """The pipeline's run as a script that uses it does its job: the images, then each written as a PNG file at
+    SaveImage's compression level, since the engine's graph ends in SaveImage (which also embeds the prompt)."""
+    from PIL import Image
+
+    def run() -> torch.Tensor:
+        images = pipeline()
+        for index, image in enumerate(images):
+            pixels = (image.numpy() * 255).clip(0, 255).astype("uint8")
+            Image.fromarray(pixels).save(folder / f"pipeline_{index}.png", compress_level=4)
+        return images
+
+    return run
+
+
 def _compare(ckpt: str, engine, pipeline, prompt: dict, args: argparse.Namespace) -> None:
     """Time both runners interleaved (after a warm-up run of each) and print the report."""
+    if args.pipeline_png:
+        folder = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+        atexit.register(shutil.rmtree, folder, True)
+        pipeline = _writing_png(pipeline, folder)
     ours, theirs = engine(), pipeline()  # warm-up: loads, allocator, kernels
     wall: dict[str, list[float]] = {"engine": [], "diffusers": []}
     cpu: dict[str, list[float]] = {"engine": [], "diffusers": []}
@@ -239,7 +264,7 @@ def _compare(ckpt: str, engine, pipeline, prompt: dict, args: argparse.Namespace
               "engine_s": round(engine_s, 4), "diffusers_s": round(diffusers_s, 4),
               "ratio": round(engine_s / diffusers_s, 3), "engine_cpu_s": round(engine_cpu, 4),
               "diffusers_cpu_s": round(diffusers_cpu, 4), "cpu_ratio": round(engine_cpu / diffusers_cpu, 3),
-              "threads": args.threads,
+              "threads": args.threads, "pipeline_writes_png": args.pipeline_png,
               "identical_pixels": bool(torch.equal(ours, theirs)),
               "max_abs_diff": float((ours - theirs).abs().max())}
     print(json.dumps(report, indent=1))
