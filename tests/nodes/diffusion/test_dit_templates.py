@@ -41,6 +41,8 @@ def _stand_ins(separate: dict[str, dict[str, str]], unet: str) -> dict[str, str]
     ("flux_dev_full_text_to_image", "flux1-dev.safetensors"),
     ("flux_schnell_full_text_to_image", "flux1-schnell.safetensors"),
     ("flux_schnell", ""),
+    ("flux1_krea_dev", "flux1-krea-dev_fp8_scaled.safetensors"),
+    ("flux_dev_checkpoint_example", "flux1-dev.safetensors"),
     ("sd3.5_simple_example", ""),
 ])
 def test_comfyuis_official_flux_and_sd35_templates_run(dit, dit_separate, tmp_path, template, unet):
