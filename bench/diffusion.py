@@ -48,16 +48,19 @@ def _models_root(requested: Path | None) -> tuple[Path, str]:
     return root, "tiny-sd"
 
 
-def _engine_runner(models: Path, ckpt: str, base: Path):
+def _engine(models: Path, base: Path):
+    """An engine on the models folder, with no ComfyUI pack that pip put beside nodegraph."""
     from nodegraph.config import Config
+    from nodegraph.engine import Engine
+
+    return Engine(Config(models_dirs=(models,), base_dir=base, device="cpu", custom_nodes=False))
+
+
+def _engine_run(session, prompt: dict, workflow: dict | None = None):
+    """One run of the prompt, returning node 8's (VAEDecode's) images."""
     from nodegraph.core.cache import OutputCache
     from nodegraph.core.executor import Executor
-    from nodegraph.engine import Engine
     from nodegraph.runtime.context import Context
-
-    session = Engine(Config(models_dirs=(models,), base_dir=base, device="cpu"))
-    prompt, workflow = session.load(WORKFLOW)
-    prompt["4"]["inputs"]["ckpt_name"] = ckpt
 
     def run() -> torch.Tensor:
         # A fresh output cache each time, so every node really runs (models stay loaded in the manager).
@@ -66,7 +69,14 @@ def _engine_runner(models: Path, ckpt: str, base: Path):
         assert result.status == "success", result.error
         return result.output("8")
 
-    return run, prompt
+    return run
+
+
+def _engine_runner(models: Path, ckpt: str, base: Path):
+    session = _engine(models, base)
+    prompt, workflow = session.load(WORKFLOW)
+    prompt["4"]["inputs"]["ckpt_name"] = ckpt
+    return _engine_run(session, prompt, workflow), prompt
 
 
 def _pipeline_runner(models: Path, ckpt: str, prompt: dict):
@@ -94,12 +104,6 @@ def _sdxl_runners(base: Path, size: int, steps: int):
     from diffusers import StableDiffusionXLPipeline
     from sdxl_tiny import build_sdxl
 
-    from nodegraph.config import Config
-    from nodegraph.core.cache import OutputCache
-    from nodegraph.core.executor import Executor
-    from nodegraph.engine import Engine
-    from nodegraph.runtime.context import Context
-
     folder = base / "models" / "checkpoints" / "tiny-sdxl"
     build_sdxl()[0].save_pretrained(str(folder), safe_serialization=True)
     text, negative, seed, cfg = "a glass bottle with a galaxy in it", "text, watermark", 7, 5.0
@@ -115,13 +119,7 @@ def _sdxl_runners(base: Path, size: int, steps: int):
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "bench_sdxl", "images": ["8", 0]}},
     }
-    session = Engine(Config(models_dirs=(base / "models",), base_dir=base, device="cpu"))
-
-    def engine() -> torch.Tensor:
-        session.executor = Executor(session.registry, OutputCache(), session.services, Context)
-        result = session.run_prompt(prompt)
-        assert result.status == "success", result.error
-        return result.output("8")
+    engine = _engine_run(_engine(base / "models", base), prompt)
 
     pipe = StableDiffusionXLPipeline.from_pretrained(str(folder), use_safetensors=True)
     pipe.set_progress_bar_config(disable=True)
@@ -142,12 +140,6 @@ def _dit_runners(base: Path, family: str, size: int, steps: int):
     pipeline on the folder."""
     sys.path.insert(0, str(ROOT / "tests" / "nodes" / "diffusion"))
     from dit_tiny import build_flux, build_sd3, save
-
-    from nodegraph.config import Config
-    from nodegraph.core.cache import OutputCache
-    from nodegraph.core.executor import Executor
-    from nodegraph.engine import Engine
-    from nodegraph.runtime.context import Context
 
     pipe = save((build_sd3 if family == "sd3" else build_flux)(), base / "models" / "checkpoints" / family)
     text, seed, cfg = "a glass bottle with a galaxy in it", 7, 5.0 if family == "sd3" else 1.0
@@ -176,13 +168,7 @@ def _dit_runners(base: Path, family: str, size: int, steps: int):
             "3": {"class_type": "SamplerCustomAdvanced", "inputs": {
                 "noise": ["11", 0], "guider": ["12", 0], "sampler": ["13", 0], "sigmas": ["14", 0],
                 "latent_image": ["5", 0]}}})
-    session = Engine(Config(models_dirs=(base / "models",), base_dir=base, device="cpu"))
-
-    def engine() -> torch.Tensor:
-        session.executor = Executor(session.registry, OutputCache(), session.services, Context)
-        result = session.run_prompt(prompt)
-        assert result.status == "success", result.error
-        return result.output("8")
+    engine = _engine_run(_engine(base / "models", base), prompt)
 
     def pipeline() -> torch.Tensor:
         images = pipe(text, height=size, width=size, num_inference_steps=steps,

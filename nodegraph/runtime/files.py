@@ -25,7 +25,6 @@ FOLDER_TYPES = ("input", "output", "temp", "user")
 MAX_PART_BYTES = 255  # one path component: what Linux, macOS and Windows filesystems allow
 MAX_NAME_BYTES = 1024  # a whole relative name (subfolder and file name)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")  # a file name with no folder part
 
 
 class UnsafePath(ValueError):
@@ -180,11 +179,13 @@ class Folders:
         shipped workflow that starts from a picture runs as shipped; a user's file of that name is never
         replaced. Returns the names copied."""
         examples = example_inputs_dir()
-        wanted = {name for name in names if isinstance(name, str) and PLAIN_NAME.match(name)}
+        # Only the shipped names are looked at: no file check per string of a prompt, and no input folder made
+        # for a workflow that needs none. Names from the folder listing carry no path part.
+        shipped = {path.name for path in examples.iterdir() if path.is_file()} if examples.is_dir() else set()
         copied = []
-        for name in sorted(wanted):
+        for name in sorted(shipped.intersection(names)):
             source, target = examples / name, self.root("input") / name
-            if not source.is_file() or target.exists() or target.is_symlink():
+            if target.exists() or target.is_symlink():
                 continue
             placed = write_new(target, source.read_bytes())
             if placed != target:  # someone wrote that name meanwhile: theirs stays, ours goes

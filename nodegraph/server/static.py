@@ -49,8 +49,9 @@ async def get_template(request: web.Request) -> web.StreamResponse:
     path = request.app[STATE].workflows_dir / f"{name}.json"
     if not path.is_file():
         fail(404, "not_found", f"no workflow template {name!r}")
-    await asyncio.to_thread(provide_inputs, request.app, json.loads(path.read_bytes()))
-    return web.FileResponse(path, headers={"Content-Type": "application/json"})
+    data = await asyncio.to_thread(path.read_bytes)
+    await asyncio.to_thread(provide_inputs, request.app, json.loads(data))
+    return web.Response(body=data, content_type="application/json")
 
 
 def provide_inputs(app: web.Application, workflow: Any) -> None:
