@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..train.dataset import Attributes, Shape, caption_for
-from ..train.eval_prompts import EvalPrompt, load_eval_prompts
+from ..train.eval_prompts import EvalPrompt, load_eval_prompts, load_held_out_prompts
 from . import families as fam
 
 DEFAULT_OUT = Path("compare")
@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sheet-prompts", type=int, default=12, metavar="N",
                         help="prompts (rows) shown in the contact sheet (default 12)")
     parser.add_argument("--no-edit", action="store_true", help="skip the inpainting comparison")
+    parser.add_argument("--no-held-out", action="store_true",
+                        help="skip the evaluator's prompts rephrased in held-out sentence structures (they run "
+                             "by default, after the in-template ones; not with --prompts)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -104,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         print("nodegraph compare: --seeds must be at least 1", file=sys.stderr)
         return 2
-    results = run_comparison(args, prompts, registered_nodes(), environment(argv))
+    held_out = [] if args.prompts or args.no_held_out else load_held_out_prompts()[:args.limit]
+    results = run_comparison(args, prompts, held_out, registered_nodes(), environment(argv))
     for name, reason in results["skipped"].items():
         print(f"nodegraph compare: skipped {name}: {reason}", file=sys.stderr)
     print((args.out / "compare.md").read_text())

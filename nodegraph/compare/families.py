@@ -40,6 +40,8 @@ class Family:
     # shape too; diffusion inpainting repaints the masked region only, and does better with the new shape alone.
     edit_caption_names_kept: bool = False
     nodes: tuple[str, ...] = field(default=())  # class types the workflow needs; absent ones skip the family
+    # Inputs this family always sets, `(("NODE.INPUT", value), ...)`: how it differs from its workflow file.
+    fixed: tuple[tuple[str, Any], ...] = ()
 
     @property
     def path(self) -> Path:
@@ -59,7 +61,7 @@ class Family:
     def overrides(self, prompt: str, seed: int, steps: int | None = None, cfg: float | None = None,
                   negative: str | None = None) -> dict[str, Any]:
         """`{"NODE.INPUT": value}` for one generation; a knob the family lacks is left alone."""
-        values: dict[str, Any] = {target: prompt for target in self.prompt}
+        values: dict[str, Any] = {**dict(self.fixed), **{target: prompt for target in self.prompt}}
         values.update({target: seed for target in self.seed})
         if negative is not None:
             values.update({target: negative for target in self.negative})
@@ -70,15 +72,20 @@ class Family:
         return values
 
     def targets(self) -> tuple[str, ...]:
-        return (*self.prompt, *self.negative, *self.seed, *self.steps, *self.cfg)
+        return (*self.prompt, *self.negative, *self.seed, *self.steps, *self.cfg, *(t for t, _ in self.fixed))
 
 
 # Read off the shipped files (built by workflows/diffusion_graphs.py, ar_graphs.py and hybrid_graphs.py).
 # txt2img.json: 6 positive CLIPTextEncode, 7 negative, 3 KSampler. ar_txt2img.json: 2 ARSampler.
 # hybrid_ar_then_diffusion.json: 2 ARSampler draws, 6/7 encode the same prompt for the KSampler 3 that refines
 # at partial denoise (its steps and cfg are the hybrid's knobs; the AR part keeps the workflow's guidance).
+# hybrid_coarse_ar_then_diffusion.json: 2 ARSampler draws 8x8 tokens with the coarse model, 6/7 encode the
+# prompt for KSampler 3. ar-parallel is ar_txt2img.json with speculative Jacobi decoding on.
 # inpaint.json: 23 decodes the picture to edit, 32 is the bottom-right quadrant mask, 3 repaints (22 drew
 # the picture). ar_inpaint.json: 2 draws the picture as tokens, 32 is the same mask, 5 regenerates the tokens.
+# Codes guessed per forward pass by ar-parallel: of the blocks bench/autoregressive.py tried (1, 8, 16), 16
+# took the fewest passes and the least time (bench/README.md, "Parallel (speculative Jacobi) decoding").
+PARALLEL_BLOCK = 16
 TEXT_TO_IMAGE: tuple[Family, ...] = (
     Family("diffusion", "txt2img.json", prompt=("6.text",), negative=("7.text",), seed=("3.seed",),
            steps=("3.steps",), cfg=("3.cfg",), nodes=("CheckpointLoaderSimple", "KSampler", "VAEDecode")),
@@ -87,6 +94,12 @@ TEXT_TO_IMAGE: tuple[Family, ...] = (
     Family("hybrid", "hybrid_ar_then_diffusion.json", prompt=("2.prompt", "6.text"),
            negative=("2.negative", "7.text"), seed=("2.seed", "3.seed"), steps=("3.steps",), cfg=("3.cfg",),
            nodes=("ARModelLoader", "ARSampler", "ARTokensToLatent", "CheckpointLoaderSimple", "KSampler")),
+    Family("ar-parallel", "ar_txt2img.json", prompt=("2.prompt",), negative=("2.negative",), seed=("2.seed",),
+           cfg=("2.cfg",), nodes=("ARModelLoader", "ARSampler", "ImageTokenDecode"),
+           fixed=(("2.parallel_block", PARALLEL_BLOCK),)),
+    Family("hybrid-coarse", "hybrid_coarse_ar_then_diffusion.json", prompt=("2.prompt", "6.text"),
+           negative=("2.negative", "7.text"), seed=("2.seed", "3.seed"), steps=("3.steps",), cfg=("3.cfg",),
+           nodes=("ARModelLoader", "ARSampler", "ImageTokenDecode", "ImageScale", "VAEEncode", "KSampler")),
 )
 EDITING: tuple[Family, ...] = (
     Family("diffusion", "inpaint.json", prompt=("6.text",), negative=("7.text",), seed=("3.seed",),

@@ -19,6 +19,7 @@ from .runner import MARK, Job
 class Outcome:
     seconds: list[float] = field(default_factory=list)
     knobs: list[dict[str, Any]] = field(default_factory=list)  # steps/cfg each image really used
+    passes: list[int | None] = field(default_factory=list)  # forward passes per image (None: not counted)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,6 +46,7 @@ def run_jobs(jobs: list[Job], work: Path, log_file: Path, tick: Callable[[], Non
             else:
                 outcome.seconds.append(float(message["seconds"]))
                 outcome.knobs.append({k: message[k] for k in ("steps", "cfg") if k in message})
+                outcome.passes.append(message.get("passes"))
                 tick()
         code = child.wait()
     tail = log_file.read_text()[-1500:]

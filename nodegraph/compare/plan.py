@@ -27,8 +27,11 @@ def settings(family: fam.Family, steps: list[int] | None, cfg: list[float] | Non
     return [Setting(s, c) for s, c in itertools.product(step_values, cfg_values)]
 
 
-def text_job(family: fam.Family, args: argparse.Namespace, prompts: list[EvalPrompt],
-             out: Path) -> tuple[Job, list[tuple[Setting, list[dict[str, Any]]]]]:
+def text_job(family: fam.Family, args: argparse.Namespace, prompts: list[EvalPrompt], out: Path,
+             in_template: int) -> tuple[Job, list[tuple[Setting, list[dict[str, Any]]]]]:
+    """Every prompt of both sets (`prompts` are the in-template ones followed by their held-out rephrasings,
+    if any: the first `in_template` are in-template) at every setting; each cell says which set its prompt
+    belongs to."""
     items, groups = [], []
     for setting in settings(family, args.steps, args.cfg):
         folder = Path("images") / family.name / setting.slug
@@ -38,7 +41,8 @@ def text_job(family: fam.Family, args: argparse.Namespace, prompts: list[EvalPro
             for seed in range(args.seeds):
                 file = folder / f"p{index:03d}_seed{seed}.png"
                 items.append(Item(prompt.prompt, seed, setting.steps, setting.cfg, str(out / file)))
-                cells.append({"prompt": index, "seed": seed, "file": str(file)})
+                cells.append({"prompt": index, "seed": seed, "file": str(file),
+                              "set": "template" if index < in_template else "held-out"})
         groups.append((setting, cells))
     return _job(family, False, args, out, items), groups
 
@@ -64,8 +68,8 @@ def _job(family: fam.Family, edit: bool, args: argparse.Namespace, out: Path, it
     return Job(family.name, edit, dirs, str(work), args.threads, items, cache=edit)
 
 
-def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], edits: list[EvalPrompt],
-                registered: set[str], out: Path, skipped: dict[str, str]) -> dict[str, Any]:
+def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], in_template: int,
+                edits: list[EvalPrompt], registered: set[str], out: Path, skipped: dict[str, str]) -> dict[str, Any]:
     """The jobs of one family (text to image, then editing), each only when its workflow and nodes exist."""
     planned: dict[str, Any] = {"name": name, "jobs": []}
     family = fam.text_to_image(name)
@@ -73,7 +77,7 @@ def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], 
     if reason:
         skipped[name] = reason
     else:
-        job, planned["groups"] = text_job(family, args, prompts, out)
+        job, planned["groups"] = text_job(family, args, prompts, out, in_template)
         planned["jobs"].append(job)
     editor = fam.editing(name)
     if editor is not None and not args.no_edit and edits:
@@ -86,8 +90,10 @@ def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], 
     return planned
 
 
-def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], registered: set[str],
-                   environment: dict[str, Any]) -> dict[str, Any]:
+def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], held_out: list[EvalPrompt],
+                   registered: set[str], environment: dict[str, Any]) -> dict[str, Any]:
+    """Each family on `prompts` and on `held_out` (the same scenes in sentence structures training never
+    used; may be empty), then the scores and report files."""
     from tqdm import tqdm
 
     from .cli import edit_prompts
@@ -96,7 +102,9 @@ def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], register
     out.mkdir(parents=True, exist_ok=True)
     skipped: dict[str, str] = {}
     edits = edit_prompts(prompts)
-    planned = [plan_family(name, args, prompts, edits, registered, out, skipped) for name in args.families]
+    shown, prompts = prompts, [*prompts, *held_out]
+    planned = [plan_family(name, args, prompts, len(shown), edits, registered, out, skipped)
+               for name in args.families]
     reference = metrics.features(metrics.reference_images(args.reference))
     runs, editing = [], []
     total = sum(len(job.items) for plan in planned for job in plan["jobs"])
@@ -118,7 +126,7 @@ def run_comparison(args: argparse.Namespace, prompts: list[EvalPrompt], register
                "stand_ins": stand_ins(dirs),
                "reference": _reference(args.reference, reference, len(prompts) * args.seeds),
                "runs": runs, "editing": editing, "skipped": skipped}
-    write(results, prompts[:args.sheet_prompts], out)
+    write(results, shown[:args.sheet_prompts], out)
     return results
 
 
@@ -128,10 +136,11 @@ def text_runs(name: str, groups: list[tuple[Setting, list[dict[str, Any]]]], out
     runs, start = [], 0
     for setting, cells in groups:
         seconds = outcome.seconds[start:start + len(cells)]
+        passes = outcome.passes[start:start + len(cells)]
         used = outcome.knobs[start] if cells else {}
         actual = Setting(used.get("steps", setting.steps), used.get("cfg", setting.cfg))
         runs.append(text_run(name, actual, cells, [prompts[c["prompt"]].attributes for c in cells], seconds,
-                             start == 0, outcome.summary, out, reference))
+                             start == 0, outcome.summary, out, reference, passes))
         start += len(cells)
     return runs
 

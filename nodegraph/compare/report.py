@@ -26,7 +26,8 @@ RUN_COLUMNS = (("family", "family"), ("steps", "steps"), ("cfg", "cfg"), ("s/ima
                ("params M", "parameters_m"), ("background", "adherence.background"),
                ("colour", "adherence.color"), ("shape", "adherence.shape"), ("position", "adherence.position"),
                ("size", "adherence.size"), ("all four", "adherence.fully_correct"),
-               ("FID-style", "fid"))
+               ("held-out structures: all four", "adherence_held_out.fully_correct"),
+               ("passes/image", "passes"), ("FID-style", "fid"))
 EDIT_COLUMNS = (("family", "family"), ("s/edit median", "seconds.median"), ("colour in mask", "inside.color"),
                 ("shape in mask", "inside.shape"), ("position in mask", "inside.position"),
                 ("all in mask", "inside.fully_correct"), ("kept outside", "preserved"),

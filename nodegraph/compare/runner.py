@@ -104,12 +104,47 @@ def count_parameters(manager: Any) -> int:
             for item in value:
                 walk(item)
 
-    def never(device: Any, dtype: Any) -> Any:
-        raise LookupError("a loaded model vanished from the manager")
-
     for entry in manager.loaded():
-        walk(manager.load(entry["key"], never))  # the stored value; `never` is not called for a loaded key
+        walk(manager.load(entry["key"], _never))  # the stored value; `never` is not called for a loaded key
     return sum(seen.values())
+
+
+class PassCounter:
+    """Counts the sequential forward passes of the generating networks (the diffusion UNet or DiT, the AR
+    transformer's backbone): the cost model the seeds' claims are about, beside seconds. Hooks go on the
+    modules once they are loaded, so the first generation (which loads them) goes uncounted."""
+
+    COUNTED = ("UNet2DConditionModel", "SD3Transformer2DModel", "FluxTransformer2DModel", "LlamaModel")
+
+    def __init__(self) -> None:
+        self.passes = 0
+        self.hooked: set[int] = set()
+
+    def attach(self, manager: Any) -> bool:
+        """Hook every counted module the manager holds; True when any is hooked (counts are meaningful)."""
+        for entry in manager.loaded():
+            for module in _modules(manager.load(entry["key"], _never)):
+                if type(module).__name__ in self.COUNTED and id(module) not in self.hooked:
+                    module.register_forward_hook(self._count)
+                    self.hooked.add(id(module))
+        return bool(self.hooked)
+
+    def _count(self, module: Any, args: Any, output: Any) -> None:
+        self.passes += 1
+
+
+def _never(device: Any, dtype: Any) -> Any:
+    raise LookupError("a loaded model vanished from the manager")
+
+
+def _modules(value: Any) -> list[Any]:
+    """Every torch module inside a manager's stored value (a module, or dicts and lists of them)."""
+    if hasattr(value, "modules") and callable(value.modules) and hasattr(value, "parameters"):
+        return list(value.modules())
+    if hasattr(getattr(value, "module", None), "modules"):
+        return list(value.module.modules())  # ArModel / VqCodec wrap their torch module
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return [module for item in items for module in _modules(item)]
 
 
 def decode_original(prompt: dict[str, Any], tokens: tuple[str, str]) -> dict[str, Any]:
@@ -142,16 +177,20 @@ def output_image(result: Any, node_id: str, remembered: dict[str, Any]) -> Any:
     return remembered[node_id]
 
 
-def generate(session: Any, family: Family, item: Item, edit: bool, remembered: dict[str, Any]) -> dict[str, Any]:
-    """Run one generation, write its PNG (and for edits the original and mask beside it); the seconds and
-    the steps/cfg used."""
+def generate(session: Any, family: Family, item: Item, edit: bool, remembered: dict[str, Any],
+             counter: PassCounter) -> dict[str, Any]:
+    """Run one generation, write its PNG (and for edits the original and mask beside it); the seconds, the
+    forward passes (None while the models were still loading) and the steps/cfg used."""
     prompt, ui = session.load(family.path, family.overrides(item.prompt, item.seed, item.steps, item.cfg,
                                                             item.negative))
     if edit and family.original_tokens is not None:
         prompt.update(decode_original(prompt, family.original_tokens))
+    counter.passes, counting = 0, bool(counter.hooked)
     started = time.perf_counter()
     result = session.run_prompt(prompt, ui)
     seconds = time.perf_counter() - started
+    passes = counter.passes if counting else None
+    counter.attach(session.services.models)
     if result.status != "success":
         from ..api import describe_failure
 
@@ -171,7 +210,7 @@ def generate(session: Any, family: Family, item: Item, edit: bool, remembered: d
         mask = mask[0] if mask.ndim == 3 else mask
         Image.fromarray((mask.float().clamp(0, 1).numpy() * 255).round().astype(np.uint8)).save(
             target.with_suffix(".mask.png"))
-    return {"seconds": seconds, **knob_values(family, prompt)}
+    return {"seconds": seconds, "passes": passes, **knob_values(family, prompt)}
 
 
 def run(job: Job, index: int) -> None:
@@ -185,9 +224,9 @@ def run(job: Job, index: int) -> None:
     config = Config(base_dir=work, out_dir=work / "output", models_dirs=tuple(Path(p) for p in job.models_dirs),
                     device="cpu", cache_entries=100_000 if job.cache else 0, threads=job.threads or None)
     session = Engine(config)
-    baseline, remembered = rss_mb(), {}
+    baseline, remembered, counter = rss_mb(), {}, PassCounter()
     for item in job.items:
-        emit(job=index, **generate(session, family, item, job.edit, remembered))
+        emit(job=index, **generate(session, family, item, job.edit, remembered, counter))
     # ru_maxrss is this process's peak so far: a later job's figure also covers the jobs before it.
     emit(job=index, done=True, peak_rss_mb=peak_rss_mb(), baseline_rss_mb=baseline,
          parameters=count_parameters(session.services.models), threads=torch.get_num_threads())

@@ -48,16 +48,22 @@ def machine(summary: dict[str, Any]) -> dict[str, Any]:
 
 def text_run(family: str, setting: Setting, cells: list[dict[str, Any]], expected: list[Attributes],
              seconds: list[float], first: bool, summary: dict[str, Any], out: Path,
-             reference: np.ndarray) -> dict[str, Any]:
-    """One (family, steps, cfg) row. `cells` hold prompt index, seed and file; `first` says whether this
-    setting's first image was the job's first (the one that loaded the models)."""
+             reference: np.ndarray, passes: Sequence[int | None] = ()) -> dict[str, Any]:
+    """One (family, steps, cfg) row. `cells` hold prompt index, seed, file and prompt set ("template" or
+    "held-out"); `first` says whether this setting's first image was the job's first (the one that loaded
+    the models). Adherence is given per prompt set; time, passes and FID-style over all of them."""
     images = [read(out / c["file"]) for c in cells]
     verdicts = metrics.adherence(images, expected)
     for c, verdict, t in zip(cells, verdicts, seconds, strict=True):
         c.update(seconds=round(t, 4), verdict=verdict)
+    by_set = {name: [v for c, v in zip(cells, verdicts, strict=True) if c.get("set", "template") == name]
+              for name in ("template", "held-out")}
+    counted = [p for p in passes if p is not None]
     return {"family": family, "steps": setting.steps, "cfg": setting.cfg, "images": len(images),
             "seconds": seconds_stats(seconds, includes_load=first),
-            **machine(summary), "adherence": metrics.rates(verdicts),
+            "passes": statistics.median(counted) if counted else None,
+            **machine(summary), "adherence": metrics.rates(by_set["template"]),
+            "adherence_held_out": metrics.rates(by_set["held-out"]) if by_set["held-out"] else None,
             "fid": _rounded(metrics.quality(images, reference)), "cells": cells}
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-CHAINS: tuple[tuple[str, ...], ...] = (("unet", "controlnet"), ("vq", "ar"))
+CHAINS: tuple[tuple[str, ...], ...] = (
+    ("unet", "controlnet", "unet_language"),
+    ("vq", "ar", "ar_language", "ar_coarse"),
+)
 # The last tqdm status in a child's log: "unet_layout:  45%|####  | 2700/6000 [...]".
 _PROGRESS = re.compile(r"[\w-]+:\s+\d+%\|[^|]*\|\s*\d+/\d+")
 _POLL_SECONDS = 2.0

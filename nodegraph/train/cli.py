@@ -7,6 +7,7 @@ only re-exports its weights, so rerunning the same command continues where it st
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -14,14 +15,26 @@ import torch
 
 from nodegraph.train.chains import CHAINS, run_chains
 
-PHASES = ("tokenizer", "vae", "unet", "controlnet", "vq", "ar")
+PHASES = ("tokenizer", "vae", "unet", "controlnet", "unet_language", "vq", "ar", "ar_language", "ar_coarse")
 SHARED_PHASES = ("tokenizer", "vae")  # what both chains (nodegraph/train/chains.py) start from
 # Steps per phase of the end-to-end run that produced the shipped models (bench/README.md, Training time).
 # Round-trip ceilings below are under the earlier fill-ratio judge. The VAE's 3000 steps are what let small
 # shapes keep their corners (ceiling 0.82 at 1000, 0.95 at 3000); the ControlNet's IoU levels off by 3250
 # steps, so its time went to the UNet. The VQ's ceiling: 0.85 from k-means alone, 0.965 at 900 and at 1200
 # steps of its edge-weighted loss.
-DEFAULT_STEPS = {"vae": 3000, "unet": 6500, "controlnet": 4000, "vq": 1200, "ar": 4000}
+# Each training phase's function, called as function(out, work, steps, seed).
+TRAINERS = {
+    "vae": ("nodegraph.train.train_vae", "train_vae"),
+    "unet": ("nodegraph.train.train_diffusion", "train_diffusion"),
+    "controlnet": ("nodegraph.train.train_controlnet", "train_controlnet"),
+    "unet_language": ("nodegraph.train.train_language", "train_diffusion_language"),
+    "vq": ("nodegraph.train.train_vq", "train_vq"),
+    "ar": ("nodegraph.train.train_ar", "train_ar"),
+    "ar_language": ("nodegraph.train.train_language", "train_ar_language"),
+    "ar_coarse": ("nodegraph.train.train_ar_coarse", "train_ar_coarse"),
+}
+DEFAULT_STEPS = {"vae": 3000, "unet": 6500, "controlnet": 4000, "unet_language": 2000, "vq": 1200, "ar": 4000,
+                 "ar_language": 600, "ar_coarse": 1000}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -46,26 +59,10 @@ def run(phase: str, args: argparse.Namespace) -> None:
         from nodegraph.train.text_tokenizer import build_tokenizer
 
         build_tokenizer(tokenizer_dir, seed=args.seed)
-    elif phase == "vae":
-        from nodegraph.train.train_vae import train_vae
-
-        train_vae(args.out, args.work, steps, args.seed)
-    elif phase == "vq":
-        from nodegraph.train.train_vq import train_vq
-
-        train_vq(args.out, args.work, steps, args.seed)
-    elif phase == "unet":
-        from nodegraph.train.train_diffusion import train_diffusion
-
-        train_diffusion(args.out, args.work, steps, args.seed)
-    elif phase == "controlnet":
-        from nodegraph.train.train_controlnet import train_controlnet
-
-        train_controlnet(args.out, args.work, steps, args.seed)
-    elif phase == "ar":
-        from nodegraph.train.train_ar import train_ar
-
-        train_ar(args.out, args.work, steps, args.seed)
+        return
+    module, function = TRAINERS[phase]
+    # Imported on use: each phase pulls in only its own models' libraries.
+    getattr(importlib.import_module(module), function)(args.out, args.work, steps, args.seed)
 
 
 def chain_options(args: argparse.Namespace) -> list[str]:

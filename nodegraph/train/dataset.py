@@ -72,6 +72,7 @@ OBJECT_TEMPLATES = (
 )
 
 EVAL_PROMPTS_PATH = Path(__file__).with_name("eval_prompts.json")
+HELD_OUT_PROMPTS_PATH = Path(__file__).with_name("eval_prompts_held_out.json")
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,10 @@ class ShapesDataset:
             raise IndexError(index)
         rng = np.random.default_rng([self.seed, index])
         return render(random_attributes(rng, self.two_shape_probability), rng)
+
+    def attributes_at(self, index: int) -> Attributes:
+        """What sample `index` shows, without drawing it (its attributes come first from the same draws)."""
+        return random_attributes(np.random.default_rng([self.seed, index]), self.two_shape_probability)
 
 
 def batch_arrays(dataset: ShapesDataset, indices: range | list[int]) -> dict[str, np.ndarray | list[str]]:

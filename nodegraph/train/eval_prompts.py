@@ -1,7 +1,9 @@
-"""The evaluator's fixed prompt list (eval_prompts.json): held-out attribute combinations with ground truth.
+"""The evaluator's fixed prompt lists: held-out attribute combinations with ground truth.
 
 The dataset never generates these (shape, colour, size, position, background) combinations, so no
-evaluation caption is seen verbatim in training. Regenerate with `write_eval_prompts()` (seeded).
+evaluation caption is seen verbatim in training. eval_prompts.json phrases them in the dataset's templates;
+eval_prompts_held_out.json phrases the same combinations in the caption grammar's held-out structures
+(grammar.py), which training never produces. Regenerate with `write_eval_prompts()` (seeded).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from nodegraph.train.dataset import (
     COLORS,
     EVAL_PROMPTS_PATH,
+    HELD_OUT_PROMPTS_PATH,
     POSITIONS,
     SHAPES,
     SIZES,
@@ -51,14 +54,29 @@ def make_eval_prompts(count: int = 64, seed: int = 1234) -> list[dict]:
     return rows
 
 
-def write_eval_prompts(path: Path = EVAL_PROMPTS_PATH) -> None:
-    path.write_text(json.dumps({"prompts": make_eval_prompts()}, indent=1) + "\n")
+def rephrase_held_out(rows: list[dict], seed: int = 4321) -> list[dict]:
+    """The same combinations, each captioned in a held-out structure of the caption grammar."""
+    from nodegraph.train.grammar import held_out_caption
+
+    rng = np.random.default_rng(seed)
+    return [{**row, "prompt": held_out_caption(_attributes(row), rng)} for row in rows]
+
+
+def write_eval_prompts(path: Path = EVAL_PROMPTS_PATH, held_out_path: Path = HELD_OUT_PROMPTS_PATH) -> None:
+    rows = make_eval_prompts()
+    path.write_text(json.dumps({"prompts": rows}, indent=1) + "\n")
+    held_out_path.write_text(json.dumps({"prompts": rephrase_held_out(rows)}, indent=1) + "\n")
+
+
+def _attributes(row: dict) -> Attributes:
+    return Attributes(row["background"], (Shape(row["shape"], row["color"], row["size"], row["position"]),))
 
 
 def load_eval_prompts(path: Path = EVAL_PROMPTS_PATH) -> list[EvalPrompt]:
     rows = json.loads(path.read_text())["prompts"]
-    return [
-        EvalPrompt(row["prompt"], Attributes(row["background"], (
-            Shape(row["shape"], row["color"], row["size"], row["position"]),)))
-        for row in rows
-    ]
+    return [EvalPrompt(row["prompt"], _attributes(row)) for row in rows]
+
+
+def load_held_out_prompts() -> list[EvalPrompt]:
+    """The evaluator's combinations in held-out sentence structures."""
+    return load_eval_prompts(HELD_OUT_PROMPTS_PATH)

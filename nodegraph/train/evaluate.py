@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from nodegraph.train.dataset import Attributes
-from nodegraph.train.eval_prompts import load_eval_prompts
+from nodegraph.train.eval_prompts import EvalPrompt, load_eval_prompts, load_held_out_prompts
 from nodegraph.train.judge import judge
 
 EVAL_STEPS = 20
@@ -33,8 +33,9 @@ def summarize(images: list[np.ndarray], expected: list[Attributes]) -> dict[str,
 
 
 def score_diffusion(pipeline, limit: int | None = None, seed: int = 0, guidance: float = GUIDANCE,
-                    steps: int = EVAL_STEPS, batch: int = 32) -> dict[str, float]:
-    prompts = load_eval_prompts()[:limit]
+                    steps: int = EVAL_STEPS, batch: int = 32,
+                    prompts: list[EvalPrompt] | None = None) -> dict[str, float]:
+    prompts = (prompts or load_eval_prompts())[:limit]
     images = []
     for start in range(0, len(prompts), batch):
         chunk = prompts[start:start + batch]
@@ -58,6 +59,14 @@ def round_trip_ceiling(encode: Callable, decode: Callable, seed: int, count: int
     return summarize(list(recon), [s.attributes for s in samples])["fully_correct"]
 
 
+def both_prompt_sets(score: Callable[..., dict[str, float]], **options) -> dict[str, float]:
+    """`score` on the in-template prompts, and on the same combinations in held-out sentence structures
+    (its fields prefixed "held_out_")."""
+    result = score(**options)
+    held_out = score(prompts=load_held_out_prompts(), **options)
+    return result | {f"held_out_{key}": value for key, value in held_out.items()}
+
+
 def timed(name: str, fn: Callable[[], dict]) -> dict:
     started = time.monotonic()
     result = fn()
@@ -78,10 +87,11 @@ def ar_codes(model, texts: list[str], generator: torch.Generator, guidance: floa
 
 
 def score_ar(model, codec, limit: int | None = None, seed: int = 0, guidance: float = AR_GUIDANCE,
-             temperature: float = AR_TEMPERATURE, top_k: int = 0, batch: int = 32) -> dict[str, float]:
+             temperature: float = AR_TEMPERATURE, top_k: int = 0, batch: int = 32,
+             prompts: list[EvalPrompt] | None = None) -> dict[str, float]:
     """Judge the images of the held-out prompts; `model` and `codec` are nodegraph.autoregressive's
     ArModel and VqCodec, as the nodes get them (from a folder, or over the parts in training)."""
-    prompts = load_eval_prompts()[:limit]
+    prompts = (prompts or load_eval_prompts())[:limit]
     images = []
     for start in range(0, len(prompts), batch):
         chunk = prompts[start:start + batch]
@@ -134,7 +144,7 @@ def evaluate_diffusion(out: Path, seed: int) -> dict:
     vae = pipeline.vae
     result = {"vae_psnr_db": vae_psnr(vae, seed), "vae_round_trip": round_trip_ceiling(
         lambda x: vae.encode(x).latent_dist.mode(), lambda z: vae.decode(z).sample, seed)}
-    result.update(score_diffusion(pipeline, seed=seed))
+    result.update(both_prompt_sets(lambda **o: score_diffusion(pipeline, **o), seed=seed))
     return result
 
 
@@ -161,7 +171,7 @@ def evaluate_ar(out: Path, seed: int) -> dict:
     value, used = vq_psnr(vq, seed)
     ceiling = round_trip_ceiling(lambda x: vq_encode(vq, x), lambda codes: vq_decode(vq, codes), seed)
     result = {"vq_psnr_db": value, "codebook_used": used, "vq_round_trip": ceiling}
-    result.update(score_ar(model, codec, seed=seed))
+    result.update(both_prompt_sets(lambda **o: score_ar(model, codec, **o), seed=seed))
     return result
 
 

@@ -50,3 +50,26 @@ def build_tokenizer(out_dir: Path, count: int = 20_000, seed: int = 0) -> PreTra
     out_dir.mkdir(parents=True, exist_ok=True)
     fast.save_pretrained(str(out_dir))
     return fast
+
+
+def grammar_corpus(count: int = 20_000, seed: int = 0) -> list[str]:
+    """Captions in the caption grammar's training structures (never its held-out ones)."""
+    import numpy as np
+
+    from nodegraph.train.grammar import training_caption
+
+    dataset, rng = ShapesDataset(seed=seed, two_shape_probability=0.5), np.random.default_rng([seed, 1])
+    return [training_caption(dataset.attributes_at(i), rng) for i in range(count)]
+
+
+def extend_tokenizer(tokenizer: PreTrainedTokenizerFast, captions: list[str]) -> PreTrainedTokenizerFast:
+    """The same tokenizer with the captions' new words appended: every existing word keeps its id, so a
+    model trained on the old ids only gains embedding rows."""
+    base = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    vocab = base.get_vocab()
+    split = base.pre_tokenizer.pre_tokenize_str
+    normalize = base.normalizer.normalize_str
+    new_words = sorted({word for caption in captions for word, _ in split(normalize(caption))} - set(vocab))
+    extended = {**vocab, **{word: len(vocab) + i for i, word in enumerate(new_words)}}
+    base.model = models.WordLevel(extended, unk_token=UNK)
+    return wrap(base)

@@ -25,6 +25,19 @@ BF16 = any(getattr(torch.cpu, probe, lambda: False)() for probe in _BF16_PROBES)
 AR_FOLDER = Path("autoregressive") / "shapes-ar"
 
 
+def next_token_loss(model, layout: ArLayout, prefix: torch.Tensor, images: torch.Tensor, empty: torch.Tensor,
+                    generator: torch.Generator) -> torch.Tensor:
+    """The image tokens' loss given the caption prefix, with caption dropout (prefix is changed in place)."""
+    batch = len(prefix)
+    prefix[torch.rand(batch, generator=generator) < CAPTION_DROPOUT] = empty
+    eoi = torch.full((batch, 1), layout.eoi_id)
+    sequence = torch.cat([prefix, images, eoi], 1)
+    labels = sequence.clone()
+    labels[:, : prefix.shape[1]] = -100  # learn the image given the caption, not the caption
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
+        return model(input_ids=sequence, labels=labels).loss
+
+
 def train_ar(out: Path, work: Path, steps: int, seed: int):
     from nodegraph.train.evaluate import score_ar
 
@@ -42,15 +55,8 @@ def train_ar(out: Path, work: Path, steps: int, seed: int):
 
     def step_loss(step: int) -> torch.Tensor:
         pick = batch_indices(len(prefixes), BATCH, seed, step)
-        generator = seeded(seed, step, salt=2)
-        prefix = prefixes[pick].clone()
-        prefix[torch.rand(BATCH, generator=generator) < CAPTION_DROPOUT] = empty
-        eoi = torch.full((BATCH, 1), layout.eoi_id)
-        sequence = torch.cat([prefix, images[pick], eoi], 1)
-        labels = sequence.clone()
-        labels[:, : prefix.shape[1]] = -100  # learn the image given the caption, not the caption
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
-            return model(input_ids=sequence, labels=labels).loss
+        return next_token_loss(model, layout, prefixes[pick].clone(), images[pick], empty,
+                               seeded(seed, step, salt=2))
 
     phase = Phase("ar", steps, {"transformer": model}, step_loss, lr=1e-3, warmup=100, weight_decay=0.01,
                   evaluate=lambda: score_ar(*layout_model(AR_FOLDER.name, model, vq, tokenizer, layout), limit=32),

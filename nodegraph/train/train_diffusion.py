@@ -63,6 +63,22 @@ def loss_weight(snr: torch.Tensor, layout: bool) -> torch.Tensor:
     return x0_weight / (snr + 1)  # a v-space loss equals the x0-space loss times (SNR + 1)
 
 
+def denoising_loss(unet, text_encoder, latents: torch.Tensor, tokens: torch.Tensor, empty: torch.Tensor,
+                   generator: torch.Generator, noise_schedule: DDPMScheduler, layout: bool) -> torch.Tensor:
+    """One batch's weighted v-prediction loss, with caption dropout (tokens are changed in place)."""
+    batch = len(latents)
+    tokens[torch.rand(batch, generator=generator) < CAPTION_DROPOUT] = empty
+    noise = torch.randn(latents.shape, generator=generator)
+    t = torch.randint(0, noise_schedule.config.num_train_timesteps, (batch,), generator=generator)
+    noisy = noise_schedule.add_noise(latents, noise, t)
+    target = noise_schedule.get_velocity(latents, noise, t)
+    prediction = unet(noisy, t, text_encoder(tokens)[0]).sample
+    alphas = noise_schedule.alphas_cumprod
+    weight = loss_weight(alphas[t] / (1 - alphas[t]), layout)
+    per_item = F.mse_loss(prediction, target, reduction="none").mean((1, 2, 3))
+    return (weight * per_item).mean()
+
+
 def train_diffusion(out: Path, work: Path, steps: int, seed: int,
                     layout_steps: int = LAYOUT_STEPS) -> StableDiffusionPipeline:
     from nodegraph.train.evaluate import score_diffusion
@@ -76,21 +92,12 @@ def train_diffusion(out: Path, work: Path, steps: int, seed: int,
     ids = tokenize(tokenizer, pool["captions"])
     empty = tokenize(tokenizer, [""])
     noise_schedule = DDPMScheduler(**SCHEDULE)
-    alphas = noise_schedule.alphas_cumprod
 
     def step_loss(step: int, layout: bool = False) -> torch.Tensor:
         pick = batch_indices(len(ids), BATCH, seed, step)
         generator = seeded(seed, step, salt=3 if layout else 0)
-        latents, tokens = pool["codes"][pick], ids[pick].clone()
-        tokens[torch.rand(BATCH, generator=generator) < CAPTION_DROPOUT] = empty
-        noise = torch.randn(latents.shape, generator=generator)
-        t = torch.randint(0, noise_schedule.config.num_train_timesteps, (BATCH,), generator=generator)
-        noisy = noise_schedule.add_noise(latents, noise, t)
-        target = noise_schedule.get_velocity(latents, noise, t)
-        prediction = unet(noisy, t, text_encoder(tokens)[0]).sample
-        weight = loss_weight(alphas[t] / (1 - alphas[t]), layout)
-        per_item = F.mse_loss(prediction, target, reduction="none").mean((1, 2, 3))
-        return (weight * per_item).mean()
+        return denoising_loss(unet, text_encoder, pool["codes"][pick], ids[pick].clone(), empty, generator,
+                              noise_schedule, layout)
 
     pipeline = make_pipeline(vae, text_encoder, tokenizer, unet)
     pipeline.set_progress_bar_config(disable=True)

@@ -30,6 +30,7 @@ def tiny_models(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("compare_models")
     build_pipeline().save_pretrained(str(root / "checkpoints" / "shapes-sd"), safe_serialization=True)
     build_layout_model(root / "autoregressive" / "shapes-ar", image_size=64, seed=0)
+    build_layout_model(root / "autoregressive" / "shapes-ar-coarse", image_size=32, seed=1)
     return root
 
 

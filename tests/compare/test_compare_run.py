@@ -132,6 +132,40 @@ def test_editing_scores_inside_and_outside_the_mask(compared):
         assert diffusion["preserved"] == 1.0
 
 
+def test_forward_passes_per_image_are_counted(compared):
+    """Diffusion runs one UNet pass per step (CFG in one batch), AR at least one per code row it cannot
+    guess; speculative decoding never takes more passes than one code per pass."""
+    runs = {(r["family"], r["steps"]): r for r in compared["json"]["runs"]}
+    for steps in STEPS:
+        if ("diffusion", steps) in runs:
+            assert runs["diffusion", steps]["passes"] == steps
+    ar, parallel = runs.get(("ar", None)), runs.get(("ar-parallel", None))
+    if ar is not None and parallel is not None:
+        assert 0 < parallel["passes"] <= ar["passes"]
+    coarse = [r for (family, _), r in runs.items() if family == "hybrid-coarse"]
+    if ar is not None and coarse:
+        assert all(r["passes"] < ar["passes"] for r in coarse)  # 8x8 codes plus a few steps, against 16x16
+
+
+def test_held_out_structures_are_scored_apart(tiny_models, tmp_path):
+    """Without --prompts, each evaluator prompt also runs rephrased in a held-out sentence structure."""
+    import json
+
+    from nodegraph.compare.cli import main
+    from nodegraph.train.eval_prompts import load_eval_prompts, load_held_out_prompts
+
+    out = tmp_path / "out"
+    assert main(["--limit", "1", "--families", "diffusion", "--no-edit", "--steps", "2", "--out", str(out),
+                 "--models-dir", str(tiny_models), "--threads", "1", "--reference", "16", "--quiet"]) == 0
+    results = json.loads((out / "compare.json").read_text())
+    assert results["prompts"] == [load_eval_prompts()[0].prompt, load_held_out_prompts()[0].prompt]
+    (run,) = results["runs"]
+    assert [c["set"] for c in run["cells"]] == ["template", "held-out"]
+    held_out = judge(np.asarray(Image.open(out / run["cells"][1]["file"]).convert("RGB")),
+                     load_held_out_prompts()[0].attributes)
+    assert run["adherence_held_out"]["fully_correct"] == float(held_out["fully_correct"])
+
+
 def test_a_bad_prompt_file_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"prompt": "a red circle"}]')

@@ -41,7 +41,39 @@ def hybrid_ar_then_diffusion(model: str | None = None, ckpt: str = CHECKPOINT, t
     return prompt
 
 
-WORKFLOWS = {"hybrid_ar_then_diffusion": hybrid_ar_then_diffusion}
+COARSE_MODEL = "shapes-ar-coarse"
+COARSE_TEXT = "on a white background there is a large blue square at the top left"
+# The coarse model's 8x8 picture fixes background, place and size; the refiner must redraw each shape's
+# outline from the prompt, so it starts from further back than the full hybrid's.
+COARSE_DENOISE = 0.6
+COARSE_STEPS = 10
+
+
+def hybrid_coarse_ar_then_diffusion(model: str = COARSE_MODEL, ckpt: str = CHECKPOINT, text: str = COARSE_TEXT,
+                                    seed: int = 42, denoise: float = COARSE_DENOISE,
+                                    ar_sampling: dict | None = None, **diffusion: Any) -> dict[str, Any]:
+    """The fast hybrid: the coarse AR model draws the layout as 8x8 tokens (a 32x32 picture), which is scaled
+    to 64x64 and refined by a few diffusion steps at partial denoise."""
+    return {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
+            "2": ar_graphs.sampler(text, seed, **(ar_sampling or {})),
+            "12": {"class_type": "ImageTokenDecode", "inputs": {"vq_model": ["1", 1], "image_tokens": ["2", 0]}},
+            "13": {"class_type": "ImageScale", "inputs": {"image": ["12", 0], "upscale_method": "bilinear",
+                                                          "width": diffusion_graphs.SIZE,
+                                                          "height": diffusion_graphs.SIZE, "crop": "disabled"}},
+            "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
+            "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
+            "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
+            "14": {"class_type": "VAEEncode", "inputs": {"pixels": ["13", 0], "vae": ["4", 2]}},
+            "3": {"class_type": "KSampler", "inputs": {
+                "seed": seed, **{**DIFFUSION, "steps": COARSE_STEPS, **diffusion}, "denoise": denoise,
+                "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["14", 0]}},
+            "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+            "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "hybrid_coarse_ar_then_diffusion",
+                                                        "images": ["8", 0]}}}
+
+
+WORKFLOWS = {"hybrid_ar_then_diffusion": hybrid_ar_then_diffusion,
+             "hybrid_coarse_ar_then_diffusion": hybrid_coarse_ar_then_diffusion}
 
 
 if __name__ == "__main__":
