@@ -33,7 +33,8 @@ def test_widened_ar_model_predicts_the_same_codes_for_old_words():
     codes = torch.randint(0, 16, (1, 6))
     with torch.no_grad():
         before = model(torch.cat([prefix, codes + layout.image_token_offset], 1)).logits
-        after = wider_model.eval()(torch.cat([wider.prefix([[2, 5, 7, 9]]), codes + wider.image_token_offset], 1)).logits
+        widened = torch.cat([wider.prefix([[2, 5, 7, 9]]), codes + wider.image_token_offset], 1)
+        after = wider_model.eval()(widened).logits
     image = slice(layout.image_token_offset, layout.vocab_size)
     wide_image = slice(wider.image_token_offset, wider.vocab_size)
     torch.testing.assert_close(after[..., wide_image], before[..., image])
