@@ -119,6 +119,10 @@ def _latent_space(control_net: ControlNetHandle, vae: Any, vae_input: str | None
     if not isinstance(vae, VaeHandle):
         raise NodeError(vae_input, f"expected a VAE, got {type(vae).__name__}")
     net = control_net.get()
+    extra = int(getattr(net.config, "extra_conditioning_channels", 0) or 0)
+    if extra:
+        raise NodeError("control_net", f"{name!r} takes {extra} extra conditioning channel(s) beside the image's "
+                                       "latent (an SD3 inpainting ControlNet), which is not supported")
     takes = int(net.pos_embed_input.proj.in_channels)
     if vae.channels != takes:
         raise NodeError(vae_input, f"this VAE makes {vae.channels}-channel latents but the SD3 ControlNet {name!r} "
