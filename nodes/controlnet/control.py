@@ -1,4 +1,5 @@
-"""ControlNet hints attached to conditioning, and the residuals they add to the UNet at one step."""
+"""ControlNet hints attached to conditioning, and the residuals they add to the UNet at one step (SD3's are in
+sd3_control.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class ControlSpec:
     start: float
     end: float
     previous: ControlSpec | None = None
+    vae: Any = None  # an SD3 ControlNet's VAE handle, which encodes the hint into the latent space
+    scale: tuple[float, float] | None = None  # (scaling, shift) of that latent space, as the pipeline encodes it
 
     def chain(self) -> list[ControlSpec]:
         specs: list[ControlSpec] = []
@@ -33,8 +36,9 @@ class ControlSpec:
         return not (index / total < self.start or (index + 1) / total > self.end)
 
 
-def _hint_for(spec: ControlSpec, batch: int, height: int, width: int, device: torch.device,
+def hint_for(spec: ControlSpec, batch: int, height: int, width: int, device: torch.device,
               dtype: torch.dtype) -> torch.Tensor:
+    """The control image [batch, 3, height, width]: resized (bilinear) and repeated to fit."""
     hint = spec.hint
     if tuple(hint.shape[-2:]) != (height, width):
         hint = F.interpolate(hint, size=(height, width), mode="bilinear", align_corners=False)
@@ -53,7 +57,7 @@ def residuals(chain: list[ControlSpec], x: torch.Tensor, t: Any, context: torch.
             continue
         controlnet = spec.controlnet.get()
         factor = spec.controlnet.factor
-        hint = _hint_for(spec, x.shape[0], x.shape[2] * factor, x.shape[3] * factor, x.device, x.dtype)
+        hint = hint_for(spec, x.shape[0], x.shape[2] * factor, x.shape[3] * factor, x.device, x.dtype)
         extra = {"added_cond_kwargs": added} if added is not None else {}  # an SDXL ControlNet's pooled/time ids
         d, m = controlnet(x, t, encoder_hidden_states=context, controlnet_cond=hint,
                           conditioning_scale=spec.strength, return_dict=False, **extra)

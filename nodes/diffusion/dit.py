@@ -1,11 +1,12 @@
 """The flow-matching transformers: SD3's MMDiT (SD3Transformer2DModel) and Flux (FluxTransformer2DModel), as
 architectures of family.py. Each mirrors its diffusers pipeline's call operation for operation:
-StableDiffusion3Pipeline batches [negative, positive] through the transformer; FluxPipeline packs the latent into
+StableDiffusion3Pipeline batches [negative, positive] through the transformer (with SD3 ControlNets' block residuals
+as StableDiffusion3ControlNetPipeline adds them, ../controlnet/sd3_control.py); FluxPipeline packs the latent into
 2x2 patches, takes its distilled guidance as an input and runs a true-CFG negative as a second call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -25,6 +26,7 @@ class DitPrompt:
     context: torch.Tensor  # [1, T, D]: what the transformer attends to
     pooled: torch.Tensor  # [1, P]
     guidance: float | None = None  # Flux's distilled guidance (FluxGuidance)
+    control: list[Any] = field(default_factory=list)  # SD3: the ControlNet chain applied to this prompt
 
 
 def _entries(input_name: str, conditioning: Any, family: str, name: str) -> list[tuple[torch.Tensor, dict]]:
@@ -34,9 +36,24 @@ def _entries(input_name: str, conditioning: Any, family: str, name: str) -> list
         if made != family:
             raise NodeError(input_name, f"this conditioning was encoded for {made or 'an SD 1.x/2.x/SDXL'} model, "
                                         f"not {name}: encode the prompt with the {name} model's CLIP")
-        if extras.get("control") is not None:
-            raise NodeError(input_name, f"ControlNet is not supported for {name} models here")
+        control = extras.get("control")
+        if control is not None and family != "sd3":
+            names = ", ".join(repr(spec.controlnet.name) for spec in control.chain())
+            raise NodeError(input_name, f"ControlNet is not supported for {name} models here (applied: {names}; "
+                                        "ControlNets guide SD 1.x/2.x/SDXL and SD3 models)")
     return entries
+
+
+def _chain(module: Any, input_name: str, extras: dict) -> list[Any]:
+    """The SD3 ControlNets applied to a prompt, checked against the model."""
+    control = extras.get("control")
+    if control is None:
+        return []
+    from ..controlnet.sd3_control import check
+
+    chain = control.chain()
+    check(chain, module, input_name)
+    return chain
 
 
 class _SD3:
@@ -71,7 +88,7 @@ class _SD3:
             if pooled.shape[-1] != pooled_width:
                 raise NodeError(input_name, f"its pooled embedding is {pooled.shape[-1]} wide but this model takes "
                                             f"{pooled_width}: encoded with another SD3 model's CLIP?")
-            prompts.append(DitPrompt(context, pooled))
+            prompts.append(DitPrompt(context, pooled, control=_chain(module, input_name, extras)))
         return prompts
 
     def predictor(self, module: Any, guide: Guidance, x: torch.Tensor) -> Predict:
@@ -81,11 +98,18 @@ class _SD3:
         dtype, batch, count = param_dtype(module), x.shape[0], len(prompts)
         context = _same_length(prompts).to(x.device, dtype).repeat_interleave(batch, 0)
         pooled = torch.cat([p.pooled for p in prompts]).to(x.device, dtype).repeat_interleave(batch, 0)
+        controls = None
+        if any(p.control for p in prompts):
+            from ..controlnet.sd3_control import Controls
+
+            controls = Controls(module, [p.control for p in prompts], x)
 
         def predict(model_in: torch.Tensor, t: Any, index: int, total: int) -> torch.Tensor:
             model_in = torch.cat([model_in] * count) if count > 1 else model_in
-            out = module(hidden_states=model_in, timestep=t.expand(model_in.shape[0]), encoder_hidden_states=context,
-                         pooled_projections=pooled, return_dict=False)[0]
+            timestep = t.expand(model_in.shape[0])
+            residuals = None if controls is None else controls(model_in, timestep, context, pooled, index, total)
+            out = module(hidden_states=model_in, timestep=timestep, encoder_hidden_states=context,
+                         pooled_projections=pooled, block_controlnet_hidden_states=residuals, return_dict=False)[0]
             parts = out.chunk(count)
             cond = side(parts, chosen, True)
             if use_cfg:

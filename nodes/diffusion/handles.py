@@ -166,13 +166,14 @@ class VaeHandle(Handle):
         return (torch.tensor(mean).view(shape).to(like.device, like.dtype),
                 torch.tensor(std).view(shape).to(like.device, like.dtype))
 
-    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """IMAGE [B, H, W, 3] in 0..1 -> scaled latents [B, C, H/f, W/f] (the distribution's mode)."""
+    def encode(self, pixels: torch.Tensor, scale: tuple[float, float] | None = None) -> torch.Tensor:
+        """IMAGE [B, H, W, 3] in 0..1 -> scaled latents [B, C, H/f, W/f] (the distribution's mode), in this VAE's
+        own (scaling, shift) or the given one."""
         import torch
 
         vae = self.get()
         x = pixels[..., :3].permute(0, 3, 1, 2).to(self.device, vae.dtype) * 2.0 - 1.0
-        scale, shift = self.scale
+        scale, shift = scale if scale is not None else self.scale
         with torch.no_grad():
             raw = vae.encode(x).latent_dist.mode()
             mean, std = self._statistics(raw)

@@ -105,6 +105,11 @@ class _Unet:
         prompts = []
         for embedding, extras in entries:
             control = extras.get("control")
+            wrong = [spec.controlnet.name for spec in control.chain() if spec.controlnet.family != "sd"] \
+                if control is not None else []
+            if wrong:
+                raise NodeError(input_name, f"the ControlNet {wrong[0]!r} is an SD3 ControlNet; an SD 1.x/2.x/SDXL "
+                                            "model takes ControlNets of its own family")
             prompts.append((embedding, control.chain() if control is not None else [],
                             added(unet, extras, *size, negative=input_name == "negative", input_name=input_name)))
         return prompts

@@ -71,3 +71,12 @@ def dit_separate(dit) -> dict[str, dict[str, str]]:
 
     root, pipes = dit
     return {name: save_separate(root, name, pipes[name]) for name in ("tiny-sd3", "tiny-flux-dev")}
+
+
+@pytest.fixture(scope="session")
+def sd3_controlnets(dit) -> dict[str, Any]:
+    """Tiny SD3 ControlNets (folders and files in both layouts) and a sure VAE beside tiny-sd3 (sd3_cn_tiny.py)."""
+    from sd3_cn_tiny import save_all
+
+    root, pipes = dit
+    return save_all(root, pipes["tiny-sd3"])

@@ -42,11 +42,11 @@ def t5(seed: int) -> tuple[T5EncoderModel, object]:
     return model, tokenizer
 
 
-def vae(seed: int, scaling: float, shift: float) -> AutoencoderKL:
+def vae(seed: int, scaling: float, shift: float, width: int = 32) -> AutoencoderKL:
     torch.manual_seed(seed)
     return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, sample_size=64,
                          down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                         block_out_channels=(32, 32, 32, 32), layers_per_block=1, norm_num_groups=32,
+                         block_out_channels=(width,) * 4, layers_per_block=1, norm_num_groups=min(width, 32),
                          scaling_factor=scaling, shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
 
 
@@ -55,12 +55,17 @@ def clip(seed: int, width: int, act: str, projection: bool = True) -> CLIPTextMo
     return (CLIPTextModelWithProjection if projection else CLIPTextModel)(clip_config(width, 1, act))
 
 
+def sd3_transformer(layers: int = 1) -> SD3Transformer2DModel:
+    """One layer: its last block takes no ControlNet residual (context_pre_only), so ControlNet tests use two."""
+    return SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=layers,
+                                 attention_head_dim=64, num_attention_heads=1, joint_attention_dim=T5_WIDTH,
+                                 caption_projection_dim=64, pooled_projection_dim=64 + 128,
+                                 pos_embed_max_size=96)  # as the released 192, for up to 1536 pixels a side
+
+
 def build_sd3(seed: int = 0) -> StableDiffusion3Pipeline:
     torch.manual_seed(seed)
-    transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=1,
-                                        attention_head_dim=64, num_attention_heads=1, joint_attention_dim=T5_WIDTH,
-                                        caption_projection_dim=64, pooled_projection_dim=64 + 128,
-                                        pos_embed_max_size=96)  # as the released 192, for up to 1536 pixels a side
+    transformer = sd3_transformer()
     encoder_3, tokenizer_3 = t5(seed + 3)
     return StableDiffusion3Pipeline(
         transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(**SD3_SCHEDULE),

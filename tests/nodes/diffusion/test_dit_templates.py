@@ -1,6 +1,7 @@
 """ComfyUI's official SD3.5 and Flux templates (comfyui-workflow-templates) run with nothing changed but their model
 file names, pointed at the tiny stand-ins (pipeline folders for CheckpointLoaderSimple; a transformer folder, CLIP
-files, a T5 folder and a VAE folder for the separate loaders). Full size (1024x1024, the templates' own steps);
+files, a T5 folder and a VAE folder for the separate loaders; for sd3.5_large_blur an SD3.5 ControlNet file in
+Stability's layout, and a blurred picture as its input image). Full size (1024x1024, the templates' own steps);
 about 10 s each. The count of templates whose node types all exist is the README's figure."""
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
+from sd3_cn_tiny import DEEP
 
 import nodegraph
 from nodegraph.config import Config
@@ -29,12 +32,21 @@ def _renamed(workflow: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return workflow
 
 
+def _blurred_input(path: Path) -> None:
+    """The template's control image (shipped with ComfyUI's template media, not with its JSON): a blurred picture."""
+    rng = np.random.default_rng(1)
+    picture = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).resize((1024, 1024), Image.NEAREST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.filter(ImageFilter.GaussianBlur(24)).save(path)
+
+
 def _stand_ins(separate: dict[str, dict[str, str]], unet: str) -> dict[str, str]:
     flux = separate["tiny-flux-dev"]
     return {"ae.safetensors": flux["vae_file"], "clip_l.safetensors": flux["text_encoder"],
             "t5xxl_fp16.safetensors": flux["text_encoder_2"], unet: flux["transformer"],
             "flux1-schnell-fp8.safetensors": "tiny-flux-schnell",
-            "sd3.5_large_fp8_scaled.safetensors": "tiny-sd3"}
+            "sd3.5_large_fp8_scaled.safetensors": "tiny-sd3",
+            "sd3.5_large_controlnet_blur.safetensors": "tiny-sd35-cn.safetensors"}
 
 
 @pytest.mark.parametrize("template,unet", [
@@ -44,10 +56,15 @@ def _stand_ins(separate: dict[str, dict[str, str]], unet: str) -> dict[str, str]
     ("flux1_krea_dev", "flux1-krea-dev_fp8_scaled.safetensors"),
     ("flux_dev_checkpoint_example", "flux1-dev.safetensors"),
     ("sd3.5_simple_example", ""),
+    ("sd3.5_large_blur", ""),
 ])
-def test_comfyuis_official_flux_and_sd35_templates_run(dit, dit_separate, tmp_path, template, unet):
+def test_comfyuis_official_flux_and_sd35_templates_run(dit, dit_separate, sd3_controlnets, tmp_path, template, unet):
     source = importlib.resources.files("comfyui_workflow_templates_json") / "templates" / f"{template}.json"
-    workflow = _renamed(json.loads(source.read_text()), _stand_ins(dit_separate, unet))
+    names = _stand_ins(dit_separate, unet)
+    if template == "sd3.5_large_blur":  # SD3 ControlNet on a model whose blocks take its residuals
+        names["sd3.5_large_fp8_scaled.safetensors"] = DEEP
+        _blurred_input(tmp_path / "input" / "sd3.5_large_blur_input_image.png")
+    workflow = _renamed(json.loads(source.read_text()), names)
     engine = nodegraph.Engine(Config(base_dir=tmp_path, models_dirs=(dit[0],), device="cpu"))
     result = engine.execute(workflow)
     assert result.status == "success", (result.error.exception_message, result.error.input_name)
