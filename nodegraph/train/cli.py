@@ -15,7 +15,7 @@ import torch
 
 from nodegraph.train.chains import CHAINS, run_chains
 
-PHASES = ("tokenizer", "vae", "unet", "controlnet", "unet_language", "vq", "ar", "ar_language", "ar_coarse")
+PHASES = ("tokenizer", "vae", "unet", "controlnet", "unet_language", "vq", "ar", "ar_coarse", "ar_language")
 SHARED_PHASES = ("tokenizer", "vae")  # what both chains (nodegraph/train/chains.py) start from
 # Steps per phase of the end-to-end run that produced the shipped models (bench/README.md, Training time).
 # Round-trip ceilings below are under the earlier fill-ratio judge. The VAE's 3000 steps are what let small

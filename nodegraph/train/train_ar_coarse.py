@@ -3,8 +3,10 @@ full model's 16x16, and export models/autoregressive/shapes-ar-coarse/.
 
 It draws the picture at 32x32 through the same VQ (which is convolutional: a 32x32 picture is an 8x8 grid
 of the same codes), so the hybrid workflow decodes it, scales it to 64x64 and lets a short diffusion pass
-at partial denoise draw the detail. It starts from the language-trained full model (same vocabulary; its
-rotary positions do not depend on the grid) and trains on the grammar's captions.
+at partial denoise draw the detail. It starts from the full model as the `ar` phase exported it (its rotary
+positions do not depend on the grid), with the vocabulary widened as `ar_language` widens it, and trains on
+the same mix of template and grammar captions; it runs before `ar_language` in the chain, so it never sees
+that phase's weights and the two could run side by side.
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ def train_ar_coarse(out: Path, work: Path, steps: int, seed: int):
 
     from nodegraph.autoregressive.vq import vq_encode
     from nodegraph.train.train_ar import AR_FOLDER
-    from nodegraph.train.train_language import token_step_loss
+    from nodegraph.train.text_tokenizer import extend_tokenizer, grammar_corpus
+    from nodegraph.train.train_language import token_step_loss, widen_vocabulary
 
     torch.manual_seed(seed)
     source = out / AR_FOLDER
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(source / "tokenizer"))
-    model = AutoModelForCausalLM.from_pretrained(str(source / "transformer"), use_safetensors=True)
+    tokenizer = extend_tokenizer(PreTrainedTokenizerFast.from_pretrained(str(source / "tokenizer")),
+                                 grammar_corpus(seed=seed))
+    model, full = widen_vocabulary(
+        AutoModelForCausalLM.from_pretrained(str(source / "transformer"), use_safetensors=True),
+        ArLayout.load(source), len(tokenizer))
     vq = VQModel.from_pretrained(str(source / "vq"), use_safetensors=True)
-    full = ArLayout.load(source)
     pool = encoded_pool(work / "ar_coarse" / "token_pool.pt", seed,
                         lambda images: vq_encode(vq, F.avg_pool2d(images, DOWNSCALE)))
     grid = pool["codes"].shape[1]
