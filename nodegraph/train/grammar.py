@@ -43,6 +43,10 @@ TRAINING_FRAMES: tuple[str, ...] = (
     "against a {bg} background, {obj}",
     "the background is {bg}, with {obj}",
     "{bg} background with {obj}",
+    # "and" otherwise only ever joins two objects, and a model that learned that much reads "... and there is
+    # a red square" as a second, small shape (the held-out "the background is blue and there is ..." failed
+    # that way on the first language stage, bench/README.md).
+    "there is {obj} and the background is {bg}",
 )
 HELD_OUT_FRAMES: tuple[str, ...] = (
     "on a {bg} background there is {obj}",
