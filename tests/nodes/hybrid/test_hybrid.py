@@ -54,3 +54,22 @@ def test_tokens_from_another_codebook_are_refused(hybrid_engine):
     assert failed.status == "error" and failed.error.node_id == "11"
     assert failed.error.input_name == "image_tokens"
     assert "other@" in failed.error.exception_message and "tiny@" in failed.error.exception_message
+
+
+def test_coarse_hybrid_scales_the_ar_layout_up_and_refines_it(hybrid_engine):
+    """The fast hybrid is plain nodes: the AR picture (32x32 from 8x8 tokens) scaled to 64x64, then refined."""
+    prompt = hybrid_graphs.hybrid_coarse_ar_then_diffusion("tiny", "tiny-sd", steps=2)
+    prompt["90"] = {"class_type": "Capture", "inputs": {"value": ["8", 0], "label": "refined"}}
+    prompt["92"] = {"class_type": "Capture", "inputs": {"value": ["12", 0], "label": "ar"}}
+    result = hybrid_engine.run(prompt)
+    assert result.status == "success", result.error
+    assert captured()["ar"].shape == (1, 32, 32, 3) and captured()["refined"].shape == (1, 64, 64, 3)
+    assert result.ui["9"]["images"][0]["filename"].startswith("hybrid_coarse_ar_then_diffusion")
+    workflow = json.loads((WORKFLOWS / "hybrid_coarse_ar_then_diffusion.json").read_text())
+    converted = load_workflow(workflow, hybrid_engine.registry).prompt
+    built = hybrid_graphs.hybrid_coarse_ar_then_diffusion()
+    assert sorted(n["class_type"] for n in converted.values()) == sorted(n["class_type"] for n in built.values())
+    sampler = next(n["inputs"] for n in converted.values() if n["class_type"] == "KSampler")
+    assert (sampler["denoise"], sampler["steps"]) == (hybrid_graphs.COARSE_DENOISE, hybrid_graphs.COARSE_STEPS)
+    loader = next(n["inputs"] for n in converted.values() if n["class_type"] == "ARModelLoader")
+    assert loader["model_name"] == "shapes-ar-coarse"
