@@ -90,22 +90,10 @@ def to_uint8(image: Any) -> np.ndarray:
 
 
 def count_parameters(manager: Any) -> int:
-    """Parameters of every model the manager holds, each module counted once."""
-    seen: dict[int, int] = {}
-
-    def walk(value: Any) -> None:
-        if hasattr(value, "parameters") and callable(value.parameters):
-            for tensor in value.parameters():
-                seen.setdefault(id(tensor), tensor.numel())
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-
-    for entry in manager.loaded():
-        walk(manager.load(entry["key"], _never))  # the stored value; `never` is not called for a loaded key
+    """Parameters of every model the manager holds, each tensor counted once."""
+    seen = {id(tensor): tensor.numel() for entry in manager.loaded()
+            for module in _modules(manager.load(entry["key"], _never))  # `_never` runs only for a key not loaded
+            for tensor in module.parameters(recurse=False)}
     return sum(seen.values())
 
 
@@ -138,7 +126,8 @@ def _never(device: Any, dtype: Any) -> Any:
 
 
 def _modules(value: Any) -> list[Any]:
-    """Every torch module inside a manager's stored value (a module, or dicts and lists of them)."""
+    """Every torch module inside a manager's stored value (a module, an ArModel / VqCodec wrapping one, or
+    dicts and lists of them)."""
     if hasattr(value, "modules") and callable(value.modules) and hasattr(value, "parameters"):
         return list(value.modules())
     if hasattr(getattr(value, "module", None), "modules"):

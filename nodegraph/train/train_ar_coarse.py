@@ -26,22 +26,12 @@ DOWNSCALE = 2
 
 
 def train_ar_coarse(out: Path, work: Path, steps: int, seed: int):
-    from diffusers import VQModel
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
-
     from nodegraph.autoregressive.vq import vq_encode
     from nodegraph.train.train_ar import AR_FOLDER
-    from nodegraph.train.text_tokenizer import extend_tokenizer, grammar_corpus
-    from nodegraph.train.train_language import token_step_loss, widen_vocabulary
+    from nodegraph.train.train_language import token_step_loss, widened_ar
 
     torch.manual_seed(seed)
-    source = out / AR_FOLDER
-    tokenizer = extend_tokenizer(PreTrainedTokenizerFast.from_pretrained(str(source / "tokenizer")),
-                                 grammar_corpus(seed=seed))
-    model, full = widen_vocabulary(
-        AutoModelForCausalLM.from_pretrained(str(source / "transformer"), use_safetensors=True),
-        ArLayout.load(source), len(tokenizer))
-    vq = VQModel.from_pretrained(str(source / "vq"), use_safetensors=True)
+    tokenizer, model, full, vq = widened_ar(out / AR_FOLDER, seed)
     pool = encoded_pool(work / "ar_coarse" / "token_pool.pt", seed,
                         lambda images: vq_encode(vq, F.avg_pool2d(images, DOWNSCALE)))
     grid = pool["codes"].shape[1]

@@ -118,10 +118,21 @@ def token_step_loss(model, layout: ArLayout, tokenizer, codes: torch.Tensor, see
     return step_loss
 
 
-def train_ar_language(out: Path, work: Path, steps: int, seed: int):
+def widened_ar(folder: Path, seed: int):
+    """(tokenizer, model, layout, vq) of an exported nodegraph-ar folder, the tokenizer extended by the
+    grammar's words and the model's vocabulary widened to match (no change when it already is)."""
     from diffusers import VQModel
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
+    tokenizer = extend_tokenizer(PreTrainedTokenizerFast.from_pretrained(str(folder / "tokenizer")),
+                                 grammar_corpus(seed=seed))
+    model, layout = widen_vocabulary(
+        AutoModelForCausalLM.from_pretrained(str(folder / "transformer"), use_safetensors=True),
+        ArLayout.load(folder), len(tokenizer))
+    return tokenizer, model, layout, VQModel.from_pretrained(str(folder / "vq"), use_safetensors=True)
+
+
+def train_ar_language(out: Path, work: Path, steps: int, seed: int):
     from nodegraph.autoregressive.folder import layout_model
     from nodegraph.autoregressive.vq import vq_encode
     from nodegraph.train.evaluate import both_prompt_sets, score_ar
@@ -130,12 +141,7 @@ def train_ar_language(out: Path, work: Path, steps: int, seed: int):
 
     torch.manual_seed(seed)
     folder = out / AR_FOLDER
-    tokenizer = extend_tokenizer(PreTrainedTokenizerFast.from_pretrained(str(folder / "tokenizer")),
-                                 grammar_corpus(seed=seed))
-    model, layout = widen_vocabulary(
-        AutoModelForCausalLM.from_pretrained(str(folder / "transformer"), use_safetensors=True),
-        ArLayout.load(folder), len(tokenizer))
-    vq = VQModel.from_pretrained(str(folder / "vq"), use_safetensors=True)
+    tokenizer, model, layout, vq = widened_ar(folder, seed)
     pool = encoded_pool(work / "ar" / "token_pool.pt", seed, lambda images: vq_encode(vq, images))
     step_loss = token_step_loss(model, layout, tokenizer, pool["codes"], seed, salt=6)
 
