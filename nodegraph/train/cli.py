@@ -34,7 +34,7 @@ TRAINERS = {
     "ar_coarse": ("nodegraph.train.train_ar_coarse", "train_ar_coarse"),
 }
 DEFAULT_STEPS = {"vae": 3000, "unet": 6500, "controlnet": 4000, "unet_language": 2000, "vq": 1200, "ar": 4000,
-                 "ar_language": 600, "ar_coarse": 1000}
+                 "ar_language": 800, "ar_coarse": 1000}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

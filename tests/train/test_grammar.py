@@ -23,6 +23,9 @@ def test_training_sampler_never_produces_a_held_out_structure():
     assert len(set(captions)) > 5000
     words = set(" ".join(captions).replace(",", " ").split())
     assert {"tiny", "huge", "disc", "box", "centre", "showing", "against", "located", "placed"} <= words
+    # "there is" also comes after other words, as it does in the held-out "on a red background there is".
+    later = [caption for caption in captions if " there is " in caption]
+    assert len(later) > len(captions) // 20
 
 
 def test_matcher_recognises_every_held_out_caption_and_no_template_caption():

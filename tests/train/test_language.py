@@ -39,3 +39,30 @@ def test_widened_ar_model_predicts_the_same_codes_for_old_words():
     wide_image = slice(wider.image_token_offset, wider.vocab_size)
     torch.testing.assert_close(after[..., wide_image], before[..., image])
     assert widen_vocabulary(wider_model, wider, 25)[0] is wider_model
+
+
+def test_first_row_weight_adds_the_first_rows_loss_to_the_plain_loss():
+    import torch.nn.functional as F
+
+    from nodegraph.train.train_ar import next_token_loss
+
+    torch.manual_seed(0)
+    layout = ArLayout.create(20, 0, 2, 8, 16, 4, 16)
+    model = build_ar(layout.vocab_size, layout.sequence_length).eval()
+    prefix, empty = layout.prefix([[2, 5, 7]] * 3), layout.unconditional(1)
+    images = torch.randint(0, 16, (3, 16)) + layout.image_token_offset
+
+    def loss(weight: float) -> torch.Tensor:
+        with torch.no_grad():
+            return next_token_loss(model, layout, prefix.clone(), images, empty, torch.Generator().manual_seed(1),
+                                   weight)
+
+    plain, weighted = loss(0.0), loss(2.0)
+    dropped = prefix.clone()
+    dropped[torch.rand(3, generator=torch.Generator().manual_seed(1)) < 0.1] = empty
+    sequence = torch.cat([dropped, images, torch.full((3, 1), layout.eoi_id)], 1)
+    with torch.no_grad():
+        logits = model(sequence).logits[:, dropped.shape[1] - 1:-1]
+    per_token = F.cross_entropy(logits.transpose(1, 2), sequence[:, dropped.shape[1]:], reduction="none")
+    torch.testing.assert_close(plain, per_token.mean())
+    torch.testing.assert_close(weighted, per_token.mean() + 2.0 * per_token[:, :4].mean())
