@@ -44,7 +44,7 @@ def test_widened_ar_model_predicts_the_same_codes_for_old_words():
 def test_first_row_weight_adds_the_first_rows_loss_to_the_plain_loss():
     import torch.nn.functional as F
 
-    from nodegraph.train.train_ar import next_token_loss
+    from nodegraph.train.train_ar import BF16, next_token_loss
 
     torch.manual_seed(0)
     layout = ArLayout.create(20, 0, 2, 8, 16, 4, 16)
@@ -61,8 +61,9 @@ def test_first_row_weight_adds_the_first_rows_loss_to_the_plain_loss():
     dropped = prefix.clone()
     dropped[torch.rand(3, generator=torch.Generator().manual_seed(1)) < 0.1] = empty
     sequence = torch.cat([dropped, images, torch.full((3, 1), layout.eoi_id)], 1)
-    with torch.no_grad():
-        logits = model(sequence).logits[:, dropped.shape[1] - 1:-1]
+    # The same autocast as the loss: on a CPU with native bf16 the transformer's logits are bf16 there.
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
+        logits = model(sequence).logits[:, dropped.shape[1] - 1:-1].float()
     per_token = F.cross_entropy(logits.transpose(1, 2), sequence[:, dropped.shape[1]:], reduction="none")
     torch.testing.assert_close(plain, per_token.mean())
     torch.testing.assert_close(weighted, per_token.mean() + 2.0 * per_token[:, :4].mean())

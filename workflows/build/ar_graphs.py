@@ -51,7 +51,13 @@ def decode_and_save(tokens: list[Any], prefix: str, model_node: str = "1") -> di
     }
 
 
-def ar_txt2img(model: str = AR_MODEL, text: str = TXT2IMG_TEXT, seed: int = 42, **sampling: Any) -> dict[str, Any]:
+# Seed 42 drew one of the AR model's rare derailed pictures for this prompt (1 of 78 draws measured on
+# 2026-12-04; README.md, "Autoregressive generation"); a shipped example should show the usual result.
+TXT2IMG_SEED = 1
+
+
+def ar_txt2img(model: str = AR_MODEL, text: str = TXT2IMG_TEXT, seed: int = TXT2IMG_SEED,
+               **sampling: Any) -> dict[str, Any]:
     prompt = {"1": {"class_type": "ARModelLoader", "inputs": {"model_name": model}},
               "2": sampler(text, seed, **sampling)}
     return {**prompt, **decode_and_save(["2", 0], "ar_txt2img")}
