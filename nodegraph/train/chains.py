@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 CHAINS: tuple[tuple[str, ...], ...] = (
     ("unet", "controlnet", "unet_language"),
-    ("vq", "ar", "ar_coarse", "ar_language"),
+    ("vq", "ar", "ar_coarse"),
 )
 # The last tqdm status in a child's log: "unet_layout:  45%|####  | 2700/6000 [...]".
 _PROGRESS = re.compile(r"[\w-]+:\s+\d+%\|[^|]*\|\s*\d+/\d+")

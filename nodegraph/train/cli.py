@@ -15,7 +15,7 @@ import torch
 
 from nodegraph.train.chains import CHAINS, run_chains
 
-PHASES = ("tokenizer", "vae", "unet", "controlnet", "unet_language", "vq", "ar", "ar_coarse", "ar_language")
+PHASES = ("tokenizer", "vae", "unet", "controlnet", "unet_language", "vq", "ar", "ar_coarse")
 SHARED_PHASES = ("tokenizer", "vae")  # what both chains (nodegraph/train/chains.py) start from
 # Steps per phase of the end-to-end run that produced the shipped models (bench/README.md, Training time).
 # Round-trip ceilings below are under the earlier fill-ratio judge. The VAE's 3000 steps are what let small
@@ -30,11 +30,10 @@ TRAINERS = {
     "unet_language": ("nodegraph.train.train_language", "train_diffusion_language"),
     "vq": ("nodegraph.train.train_vq", "train_vq"),
     "ar": ("nodegraph.train.train_ar", "train_ar"),
-    "ar_language": ("nodegraph.train.train_language", "train_ar_language"),
     "ar_coarse": ("nodegraph.train.train_ar_coarse", "train_ar_coarse"),
 }
 DEFAULT_STEPS = {"vae": 3000, "unet": 6500, "controlnet": 4000, "unet_language": 2000, "vq": 1200, "ar": 4000,
-                 "ar_language": 800, "ar_coarse": 1000}
+                 "ar_coarse": 1000}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -1,5 +1,12 @@
 """Train the decoder-only transformer over text + image tokens (caption dropout for CFG) and export
-models/autoregressive/shapes-ar/ (transformer/, vq/, tokenizer/, nodegraph_ar.json)."""
+models/autoregressive/shapes-ar/ (transformer/, vq/, tokenizer/, nodegraph_ar.json).
+
+One phase teaches the pictures and then the language: the dataset's template captions until
+LANGUAGE_FROM of the way, then captions drawn afresh each step from the caption grammar (train_language.py)
+with the first row's loss counted once more. The tokenizer knows the grammar's words from the first step.
+Grammar captions from the first step learned far too slowly (50% fully correct after 3,000 steps), and a
+separate language phase after a templates-only run cost half an hour more for the same held-out score
+(bench/README.md, "The AR phase on the grammar from its first step")."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from nodegraph.autoregressive.vq import vq_encode
 from nodegraph.train.architectures import build_ar
 from nodegraph.train.loop import Phase, run_phase, seeded
 from nodegraph.train.pools import batch_indices, encoded_pool
+from nodegraph.train.text_tokenizer import extend_tokenizer, grammar_corpus
 from nodegraph.train.train_diffusion import load_tokenizer
 
 BATCH = 32
@@ -23,6 +31,8 @@ CAPTION_DROPOUT = 0.1
 _BF16_PROBES = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 BF16 = any(getattr(torch.cpu, probe, lambda: False)() for probe in _BF16_PROBES)
 AR_FOLDER = Path("autoregressive") / "shapes-ar"
+# Where in the phase the captions switch from the templates to the grammar: 2,500 of 4,000 steps.
+LANGUAGE_FROM = 0.625
 
 
 def next_token_loss(model, layout: ArLayout, prefix: torch.Tensor, images: torch.Tensor, empty: torch.Tensor,
@@ -49,10 +59,11 @@ def next_token_loss(model, layout: ArLayout, prefix: torch.Tensor, images: torch
 
 
 def train_ar(out: Path, work: Path, steps: int, seed: int):
-    from nodegraph.train.evaluate import score_ar
+    from nodegraph.train.evaluate import both_prompt_sets, score_ar
+    from nodegraph.train.train_language import FIRST_ROW_WEIGHT, token_step_loss
 
     torch.manual_seed(seed)
-    tokenizer = load_tokenizer(work)
+    tokenizer = extend_tokenizer(load_tokenizer(work), grammar_corpus(seed=seed))
     vq = VQModel.from_pretrained(str(out / AR_FOLDER / "vq"))
     pool = encoded_pool(work / "ar" / "token_pool.pt", seed, lambda images: vq_encode(vq, images))
     grid = pool["codes"].shape[1]
@@ -62,15 +73,23 @@ def train_ar(out: Path, work: Path, steps: int, seed: int):
     empty = layout.unconditional(1)
     images = pool["codes"].reshape(len(prefixes), -1) + layout.image_token_offset
     model = build_ar(layout.vocab_size, layout.sequence_length)
+    language = token_step_loss(model, layout, tokenizer, pool["codes"], seed, salt=2,
+                               first_row_weight=FIRST_ROW_WEIGHT)
+    language_from = int(steps * LANGUAGE_FROM)
 
     def step_loss(step: int) -> torch.Tensor:
+        if step >= language_from:
+            return language(step)
         pick = batch_indices(len(prefixes), BATCH, seed, step)
         return next_token_loss(model, layout, prefixes[pick].clone(), images[pick], empty,
                                seeded(seed, step, salt=2))
 
+    def evaluate() -> dict:
+        handles = layout_model(AR_FOLDER.name, model, vq, tokenizer, layout)
+        return both_prompt_sets(lambda **o: score_ar(*handles, **o), limit=32)
+
     phase = Phase("ar", steps, {"transformer": model}, step_loss, lr=1e-3, warmup=100, weight_decay=0.01,
-                  evaluate=lambda: score_ar(*layout_model(AR_FOLDER.name, model, vq, tokenizer, layout), limit=32),
-                  eval_every=max(steps // 4, 1))
+                  evaluate=evaluate, eval_every=max(steps // 4, 1))
     run_phase(phase, work)
     folder = out / AR_FOLDER
     model.save_pretrained(str(folder / "transformer"), safe_serialization=True)

@@ -4,9 +4,8 @@ full model's 16x16, and export models/autoregressive/shapes-ar-coarse/.
 It draws the picture at 32x32 through the same VQ (which is convolutional: a 32x32 picture is an 8x8 grid
 of the same codes), so the hybrid workflow decodes it, scales it to 64x64 and lets a short diffusion pass
 at partial denoise draw the detail. It starts from the full model as the `ar` phase exported it (its rotary
-positions do not depend on the grid), with the vocabulary widened as `ar_language` widens it, and trains on
-the same mix of template and grammar captions; it runs before `ar_language` in the chain, so it never sees
-that phase's weights and the two could run side by side.
+positions do not depend on the grid) and its tokenizer, and trains on the same mix of template and grammar
+captions.
 """
 
 from __future__ import annotations
@@ -26,12 +25,18 @@ DOWNSCALE = 2
 
 
 def train_ar_coarse(out: Path, work: Path, steps: int, seed: int):
+    from diffusers import VQModel
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
     from nodegraph.autoregressive.vq import vq_encode
     from nodegraph.train.train_ar import AR_FOLDER
-    from nodegraph.train.train_language import token_step_loss, widened_ar
+    from nodegraph.train.train_language import token_step_loss
 
     torch.manual_seed(seed)
-    tokenizer, model, full, vq = widened_ar(out / AR_FOLDER, seed)
+    source = out / AR_FOLDER
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(source / "tokenizer"))
+    model = AutoModelForCausalLM.from_pretrained(str(source / "transformer"), use_safetensors=True)
+    full, vq = ArLayout.load(source), VQModel.from_pretrained(str(source / "vq"), use_safetensors=True)
     pool = encoded_pool(work / "ar_coarse" / "token_pool.pt", seed,
                         lambda images: vq_encode(vq, F.avg_pool2d(images, DOWNSCALE)))
     grid = pool["codes"].shape[1]

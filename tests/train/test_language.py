@@ -1,4 +1,4 @@
-"""The language stages' vocabulary growth: old ids keep their meaning, the AR model computes the same thing."""
+"""The language stages' vocabulary growth (old ids keep their meaning) and the AR loss's first-row weight."""
 
 import torch
 from transformers import PreTrainedTokenizerFast
@@ -6,7 +6,6 @@ from transformers import PreTrainedTokenizerFast
 from nodegraph.autoregressive.layout import ArLayout
 from nodegraph.train.architectures import build_ar
 from nodegraph.train.text_tokenizer import build_tokenizer, extend_tokenizer, grammar_corpus
-from nodegraph.train.train_language import widen_vocabulary
 
 
 def test_extended_tokenizer_keeps_every_old_id_and_knows_the_grammar(tmp_path):
@@ -21,24 +20,6 @@ def test_extended_tokenizer_keeps_every_old_id_and_knows_the_grammar(tmp_path):
     assert PreTrainedTokenizerFast.from_pretrained(str(tmp_path / "new"))(text).input_ids == new(text).input_ids
     # Extending again adds nothing: a resumed language stage sees the same ids.
     assert extend_tokenizer(new, grammar_corpus(count=400)).get_vocab() == new.get_vocab()
-
-
-def test_widened_ar_model_predicts_the_same_codes_for_old_words():
-    torch.manual_seed(0)
-    layout = ArLayout.create(20, 0, 2, 8, 16, 4, 16)
-    model = build_ar(layout.vocab_size, layout.sequence_length).eval()
-    wider_model, wider = widen_vocabulary(model, layout, 25)
-    assert wider.boi_id == 25 and wider.image_token_offset == layout.image_token_offset + 5
-    prefix = layout.prefix([[2, 5, 7, 9]])
-    codes = torch.randint(0, 16, (1, 6))
-    with torch.no_grad():
-        before = model(torch.cat([prefix, codes + layout.image_token_offset], 1)).logits
-        widened = torch.cat([wider.prefix([[2, 5, 7, 9]]), codes + wider.image_token_offset], 1)
-        after = wider_model.eval()(widened).logits
-    image = slice(layout.image_token_offset, layout.vocab_size)
-    wide_image = slice(wider.image_token_offset, wider.vocab_size)
-    torch.testing.assert_close(after[..., wide_image], before[..., image])
-    assert widen_vocabulary(wider_model, wider, 25)[0] is wider_model
 
 
 def test_first_row_weight_adds_the_first_rows_loss_to_the_plain_loss():
