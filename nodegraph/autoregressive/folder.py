@@ -46,9 +46,10 @@ def load_layout(folder: Path, device: torch.device, dtype: torch.dtype) -> tuple
     layout = ArLayout.load(folder)
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
     lm = AutoModelForCausalLM.from_pretrained(str(folder / "transformer"), use_safetensors=True)
-    vq = VQModel.from_pretrained(str(folder / "vq"), use_safetensors=True)
+    # The dtype goes to from_pretrained: diffusers warns on every `to(dtype)` of a VQModel.
+    vq = VQModel.from_pretrained(str(folder / "vq"), use_safetensors=True, torch_dtype=dtype)
     lm.to(device, dtype).eval()
-    vq.to(device, dtype).eval()
+    vq.to(device).eval()
     return layout_model(folder.name, lm, vq, tokenizer, layout)
 
 

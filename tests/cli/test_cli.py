@@ -113,3 +113,14 @@ def test_run_prints_every_saved_file_not_only_images(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(tmp_path / "out" / "checkpoints" / "shapes_00001_.safetensors")]
     assert Path(done.stdout.strip()).stat().st_size > 1_000_000
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "models" / "autoregressive" / "shapes-ar").is_dir(),
+                    reason="models/autoregressive/shapes-ar is not installed")
+def test_ar_run_prints_no_library_deprecation_noise(tmp_path):
+    # Each of these lines once reached every AR run's terminal: transformers' renamed KV-cache keyword and
+    # diffusers' warning on casting a VQModel after loading it.
+    workflow = Path(__file__).resolve().parents[2] / "workflows" / "ar_txt2img.json"
+    done = nodegraph("run", str(workflow), "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "deprecated" not in done.stderr and "should be kept in float32" not in done.stderr, done.stderr
