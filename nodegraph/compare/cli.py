@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..runtime.devices import DeviceError, pick_device
 from ..train.dataset import Attributes, Shape, caption_for
 from ..train.eval_prompts import EvalPrompt, load_eval_prompts, load_held_out_prompts
 from . import families as fam
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     # threads thrash (measured 30-100x slower per image while other jobs ran).
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per family run (default 1; 0: nodegraph's default, half the CPUs)")
+    parser.add_argument("--device", default="cpu",
+                        help="where the families run: cpu (default), cuda, cuda:N, mps or auto; the report "
+                             "names the device")
     parser.add_argument("--reference", type=int, default=256, metavar="N",
                         help="held-out dataset images for the FID-style distance (default 256)")
     parser.add_argument("--sheet-prompts", type=int, default=12, metavar="N",
@@ -79,13 +83,15 @@ def edit_prompts(prompts: list[EvalPrompt]) -> list[EvalPrompt]:
     return edits
 
 
-def environment(argv: list[str]) -> dict[str, Any]:
+def environment(argv: list[str], device: str) -> dict[str, Any]:
     import torch
 
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+               "torch": torch.__version__, "gpu": torch.cuda.is_available(), "device": device}
+    if device.startswith("cuda"):
+        machine["device_name"] = torch.cuda.get_device_name(torch.device(device))
     return {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": " ".join(["nodegraph", "compare", *argv]),
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                        "torch": torch.__version__, "gpu": torch.cuda.is_available()}}
+            "command": " ".join(["nodegraph", "compare", *argv]), "machine": machine}
 
 
 def registered_nodes() -> set[str]:
@@ -107,8 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         print("nodegraph compare: --seeds must be at least 1", file=sys.stderr)
         return 2
+    try:
+        args.device = str(pick_device(args.device))
+    except DeviceError as exc:
+        print(f"nodegraph compare: --device: {exc}", file=sys.stderr)
+        return 2
     held_out = [] if args.prompts or args.no_held_out else load_held_out_prompts()[:args.limit]
-    results = run_comparison(args, prompts, held_out, registered_nodes(), environment(argv))
+    results = run_comparison(args, prompts, held_out, registered_nodes(), environment(argv, args.device))
     for name, reason in results["skipped"].items():
         print(f"nodegraph compare: skipped {name}: {reason}", file=sys.stderr)
     print((args.out / "compare.md").read_text())

@@ -65,7 +65,7 @@ def _job(family: fam.Family, edit: bool, args: argparse.Namespace, out: Path, it
     dirs = [str(Path(d).resolve()) for d in (args.models_dir or [models_dir()])]
     work = out / ".work" / (family.name + ("-edit" if edit else ""))
     work.mkdir(parents=True, exist_ok=True)
-    return Job(family.name, edit, dirs, str(work), args.threads, items, cache=edit)
+    return Job(family.name, edit, dirs, str(work), args.threads, items, cache=edit, device=args.device)
 
 
 def plan_family(name: str, args: argparse.Namespace, prompts: list[EvalPrompt], in_template: int,
@@ -155,14 +155,22 @@ def _reference(count: int, reference: Any, per_run: int) -> dict[str, Any]:
 def write(results: dict[str, Any], shown: list[EvalPrompt], out: Path) -> None:
     """compare.json, compare.md, the contact sheet (rows: the `shown` prompts) and the speed plot."""
     report.write_json(results, out / "compare.json")
-    header = f"Measured {results['date']} with `{results['command']}`.\n\n"
+    machine = results.get("machine", {})
+    header = f"Measured {results['date']} on {where(machine)} with `{results['command']}`.\n\n"
     (out / "compare.md").write_text(header + report.markdown(results))
     runs = results["runs"]
     labels = [run_label(run) for run in runs]
     grid = [[_first_seed(run, index, out) for run in runs] for index in range(len(shown))]
     report.contact_sheet(grid, [p.prompt for p in shown], labels, out / "contact_sheet.png")
-    cpus = results.get("machine", {}).get("cpus")
-    report.speed_plot(runs, out / "speed_vs_adherence.png", f"{cpus} CPU cores" if cpus else "")
+    report.speed_plot(runs, out / "speed_vs_adherence.png", where(machine))
+
+
+def where(machine: dict[str, Any]) -> str:
+    """The device the families ran on, as the report and the plot name it."""
+    if machine.get("device_name"):
+        return f"{machine['device_name']} ({machine['device']})"
+    cpus = machine.get("cpus")
+    return f"{cpus} CPU cores" if cpus else "the CPU"
 
 
 def run_label(run: dict[str, Any]) -> str:

@@ -51,6 +51,7 @@ class Job:
     # included); only the model weights stay loaded. Edits keep them, so the picture being edited (part of
     # the edit workflow) is drawn once and each timed run is the edit itself.
     cache: bool = False
+    device: str = "cpu"
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -170,6 +171,8 @@ def generate(session: Any, family: Family, item: Item, edit: bool, remembered: d
              counter: PassCounter) -> dict[str, Any]:
     """Run one generation, write its PNG (and for edits the original and mask beside it); the seconds, the
     forward passes (None while the models were still loading) and the steps/cfg used."""
+    import torch
+
     prompt, ui = session.load(family.path, family.overrides(item.prompt, item.seed, item.steps, item.cfg,
                                                             item.negative))
     if edit and family.original_tokens is not None:
@@ -177,6 +180,8 @@ def generate(session: Any, family: Family, item: Item, edit: bool, remembered: d
     counter.passes, counting = 0, bool(counter.hooked)
     started = time.perf_counter()
     result = session.run_prompt(prompt, ui)
+    if torch.cuda.is_initialized():
+        torch.cuda.synchronize()  # a picture left on the GPU may not be finished: count the kernels still queued
     seconds = time.perf_counter() - started
     passes = counter.passes if counting else None
     counter.attach(session.services.models)
@@ -211,7 +216,7 @@ def run(job: Job, index: int) -> None:
     family = editing(job.family) if job.edit else text_to_image(job.family)
     work = Path(job.work_dir)
     config = Config(base_dir=work, out_dir=work / "output", models_dirs=tuple(Path(p) for p in job.models_dirs),
-                    device="cpu", cache_entries=100_000 if job.cache else 0, threads=job.threads or None)
+                    device=job.device, cache_entries=100_000 if job.cache else 0, threads=job.threads or None)
     session = Engine(config)
     baseline, remembered, counter = rss_mb(), {}, PassCounter()
     for item in job.items:

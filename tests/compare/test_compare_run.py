@@ -166,6 +166,26 @@ def test_held_out_structures_are_scored_apart(tiny_models, tmp_path):
     assert run["adherence_held_out"]["fully_correct"] == float(held_out["fully_correct"])
 
 
+def test_the_report_names_the_device_the_families_ran_on(compared):
+    machine = compared["json"]["machine"]
+    assert machine["device"] == "cpu" and "device_name" not in machine
+    first = compared["markdown"].splitlines()[0]
+    assert first.startswith("Measured ") and f" on {machine['cpus']} CPU cores with `nodegraph compare " in first
+
+
+def test_a_device_that_is_not_there_is_a_clear_error(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    assert main(["--device", "cuda:0", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "nodegraph compare: --device: device 'cuda:0' asked for, but this torch build sees no CUDA device" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["--device", "tpu", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "is not one of auto, cpu, cuda, cuda:N, mps" in capsys.readouterr().err
+
+
 def test_a_bad_prompt_file_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"prompt": "a red circle"}]')
