@@ -11,6 +11,7 @@ import hashlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -79,17 +80,19 @@ class ArModel:
                 cache: Any | None, use_cache: bool, every: bool = False) -> tuple[torch.Tensor, Any]:
         """Hidden state after the last input position ([B, D]; after every input position, [B, T, D], with
         `every`), and the updated KV cache (None without one)."""
-        keyword = cache_keyword(self.backbone)
+        keyword = self.cache_keyword
         out = self.backbone(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
                             use_cache=use_cache, **{keyword: cache})
         hidden = out.last_hidden_state if every else out.last_hidden_state[:, -1]
         return hidden, out[keyword] if use_cache else None
 
-
-def cache_keyword(backbone: torch.nn.Module) -> str:
-    """The name the backbone's forward gives its KV cache: `cache` from transformers 5.x on, `past_key_values`
-    before. The old name still works on 5.x but logs a deprecation warning into every AR run's output."""
-    return "cache" if "cache" in inspect.signature(backbone.forward).parameters else "past_key_values"
+    # Read once per model, not on every forward pass of the sampling loop.
+    @cached_property
+    def cache_keyword(self) -> str:
+        """The name the backbone's forward gives its KV cache: `cache` from transformers 5.x on,
+        `past_key_values` before. The old name still works on 5.x but logs a deprecation warning into every AR
+        run's output."""
+        return "cache" if "cache" in inspect.signature(self.backbone.forward).parameters else "past_key_values"
 
 
 @dataclass
